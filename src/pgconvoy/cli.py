@@ -1,0 +1,93 @@
+"""The `pgconvoy` command line: thin commands over the package's steps."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from pgconvoy import __version__
+from pgconvoy.errors import PgConvoyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def user_errors(func: F) -> F:
+    """Turn a PgConvoyError into one line on stderr and its exit code; never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PgConvoyError as exc:
+            err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+            if exc.hint:
+                err_console.print(f"  hint: {exc.hint}", soft_wrap=True, markup=False)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def schema_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(s.strip() for s in value.split(",") if s.strip())
+
+
+source_option = click.option(
+    "--source", envvar="PGCONVOY_SOURCE", required=True, metavar="URL",
+    help="Source database: a postgresql:// URL, a libpq key=value string, or sample:hotel "
+    "(the bundled sample, on an embedded server). Env: PGCONVOY_SOURCE.",
+)
+schemas_option = click.option(
+    "--schemas", callback=schema_list, metavar="A,B",
+    help="Schemas to read (default: all but system and platform-managed ones such as auth, storage).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pgconvoy")
+def main() -> None:
+    """Turn a live PostgreSQL database into a reviewed, ordered, verified migration."""
+
+
+@main.command()
+@source_option
+@schemas_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid", "dot"]), default="text",
+              show_default=True)
+@click.option("--rows", type=click.Choice(["exact", "estimate"]), default="exact", show_default=True,
+              help="exact: count(*) every table; estimate: the planner's statistics (instant).")
+@click.option("--include-managed", is_flag=True, help="Also read platform-managed schemas (auth, storage, ...).")
+@user_errors
+def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, include_managed: bool) -> None:
+    """Show the migration order: tables by FK depth, what each blocks, self-references and cycles."""
+    from pgconvoy import catalog, graph
+    from pgconvoy import plan as planning
+    from pgconvoy.connect import connect
+
+    options = catalog.Options(schemas=schemas, include_managed=include_managed,
+                              rows="exact" if rows == "exact" else "estimate")
+    with connect(source) as conn:
+        cat = catalog.introspect(conn, options)
+    g = graph.build(cat)
+    if fmt == "json":
+        click.echo(planning.to_json(cat, g))
+    elif fmt == "mermaid":
+        click.echo(planning.to_mermaid(g), nl=False)
+    elif fmt == "dot":
+        click.echo(planning.to_dot(g), nl=False)
+    else:
+        planning.render_text(cat, g, Console(width=max(120, Console().width)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    main()

@@ -7,7 +7,7 @@ so depth (the longest chain of references below a table) and order are defined f
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name
@@ -36,8 +36,8 @@ class FkGraph:
         return max((n.depth for n in self.nodes.values()), default=0)
 
 
-def build(catalog: Catalog) -> FkGraph:
-    """The graph of the catalog's loadable tables (partitions load through their root)."""
+def load_unit(catalog: Catalog) -> Callable[[Name], Name]:
+    """Maps a table to the table its rows load through: a partition to its partitioned root."""
     roots = {t.qualified: t.partition_of for t in catalog.tables}
 
     def unit(name: Name) -> Name:
@@ -45,6 +45,12 @@ def build(catalog: Catalog) -> FkGraph:
             name = parent
         return name
 
+    return unit
+
+
+def build(catalog: Catalog) -> FkGraph:
+    """The graph of the catalog's loadable tables (partitions load through their root)."""
+    unit = load_unit(catalog)
     tables = sorted({unit(t.qualified) for t in catalog.tables})
     return from_edges(tables, ((unit(fk.table), unit(fk.ref_table), fk) for fk in catalog.foreign_keys))
 
@@ -179,3 +185,18 @@ def _blocked_counts(order: list[int], comp_parents: list[set[int]], sizes: list[
     # A bit stands for one table, plus the other members where the component is a cycle.
     extra = [(1 << i, size - 1) for i, size in enumerate(sizes) if size > 1]
     return [mask.bit_count() + sum(n for bit, n in extra if mask & bit) for mask in below]
+
+
+def forward_references(catalog: Catalog, order: Iterable[Name]) -> dict[Name, tuple[ForeignKey, ...]]:
+    """Foreign keys that point at a table loading at the same position or later in `order`.
+
+    With the constraint in place during the load, their columns must load as NULL and be filled by a
+    second pass (self-references always are; so is one edge of every cycle)."""
+    position = {name: i for i, name in enumerate(order)}
+    unit = load_unit(catalog)
+    found: dict[Name, list[ForeignKey]] = {}
+    for fk in catalog.foreign_keys:
+        child, parent = unit(fk.table), unit(fk.ref_table)
+        if child in position and parent in position and position[parent] >= position[child]:
+            found.setdefault(child, []).append(fk)
+    return {name: tuple(fks) for name, fks in found.items()}

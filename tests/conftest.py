@@ -1,0 +1,74 @@
+"""Shared fixtures: a real embedded PostgreSQL 18 for the whole session, a fresh database per test.
+
+Nothing here mocks the database: every test that touches one talks to a real server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgconvoy import embedded
+
+SQL_DIR = Path(__file__).parent / "sql"
+_counter = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Samples and scratch servers of the test run live in a private home, removed with the temp dir.
+    os.environ.setdefault("PGCONVOY_HOME", tempfile.mkdtemp(prefix="pgconvoy-home-"))
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Base URI of an embedded PostgreSQL 18 server, started once for the session."""
+    return embedded.start(tmp_path_factory.mktemp("server") / "pgdata", delete_on_exit=True)
+
+
+DatabaseFactory = Callable[..., str]
+
+
+@pytest.fixture
+def new_db(pg_server: str) -> Iterator[DatabaseFactory]:
+    """Create empty databases on the session server: `new_db()` or `new_db(sql=..., files=[...])`.
+
+    `files` are names of SQL files under tests/sql (or package samples as 'sample:NAME')."""
+    created: list[str] = []
+
+    def make(*, sql: str | None = None, files: tuple[str, ...] | list[str] = ()) -> str:
+        name = f"t{os.getpid()}_{next(_counter)}"
+        uri = embedded.create_database(pg_server, name)
+        created.append(name)
+        for f in files:
+            run_sql(uri, load_sql(f))
+        if sql:
+            run_sql(uri, sql)
+        return uri
+
+    yield make
+    for name in created:
+        embedded.drop_database(pg_server, name)
+
+
+def load_sql(name: str) -> str:
+    if name.startswith("sample:"):
+        from pgconvoy import samples
+
+        return samples.sql_text(name.removeprefix("sample:"))
+    return (SQL_DIR / name).read_text()
+
+
+def run_sql(uri: str, script: str) -> None:
+    with psycopg.connect(uri) as conn:
+        conn.execute(script.encode())
+
+
+def query(uri: str, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    with psycopg.connect(uri) as conn:
+        return conn.execute(statement.encode(), params or None).fetchall()

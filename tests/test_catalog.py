@@ -1,0 +1,193 @@
+"""Catalog introspection against a real server, checked against independent pg_catalog queries."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from conftest import DatabaseFactory, query, run_sql
+from pgconvoy import catalog, graph
+from pgconvoy.catalog.model import Name
+from pgconvoy.errors import CatalogError
+
+
+def read(uri: str, **options: object) -> catalog.Catalog:
+    with psycopg.connect(uri) as conn:
+        return catalog.introspect(conn, catalog.Options(**options))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def graph_db(new_db: DatabaseFactory) -> str:
+    return new_db(files=["graph_fixture.sql"])
+
+
+def test_tables_and_schemas_by_default_leave_managed_schemas_out(graph_db: str) -> None:
+    cat = read(graph_db)
+    assert [s.name for s in cat.schemas] == ["billing", "public"]
+    assert "auth" in cat.excluded_schemas
+    expected = query(graph_db, """
+        select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where c.relkind in ('r', 'p') and n.nspname in ('public', 'billing') order by 1""")
+    assert sorted(str(t.qualified) for t in cat.tables) == [r[0] for r in expected]
+
+
+def test_same_table_name_in_two_schemas_stays_two_tables(graph_db: str) -> None:
+    cat = read(graph_db)
+    billing, public = cat.table(Name("billing", "accounts")), cat.table(Name("public", "accounts"))
+    assert billing is not None and public is not None
+    assert billing.foreign_keys[0].ref_table == Name("public", "accounts")
+
+
+def test_foreign_keys_match_pg_constraint(graph_db: str) -> None:
+    cat = read(graph_db)
+    expected = query(graph_db, """
+        select c.conrelid::regclass::text, c.conname, c.confrelid::regclass::text from pg_constraint c
+        where c.contype = 'f' and c.conparentid = 0
+          and c.connamespace in ('public'::regnamespace, 'billing'::regnamespace)""")
+    def short(text: str) -> str:
+        return text if "." in text else f"public.{text}"
+    assert sorted((str(fk.table), fk.name, str(fk.ref_table)) for fk in cat.foreign_keys) == sorted(
+        (short(t), c, short(r)) for t, c, r in expected  # type: ignore[arg-type]
+    )
+    external = [fk for fk in cat.foreign_keys if fk.external]
+    assert [(str(fk.table), str(fk.ref_table)) for fk in external] == [("public.accounts", "auth.users")]
+    deferrable = [fk.name for fk in cat.foreign_keys if fk.deferrable]
+    assert deferrable == ["cyc_a_c_fk"]
+
+
+def test_partitions_belong_to_their_root(graph_db: str) -> None:
+    cat = read(graph_db)
+    parts = sorted(str(t.qualified) for t in cat.tables if t.partition_of == Name("public", "events"))
+    assert parts == ["public.events_2025", "public.events_2026"]
+    root = cat.table(Name("public", "events"))
+    assert root is not None and root.kind == "partitioned" and root.partition_key == "RANGE (created_at)"
+    part = cat.table(Name("public", "events_2025"))
+    assert part is not None and part.partition_bound is not None and "2025-01-01" in part.partition_bound
+
+
+def test_exact_row_counts_match_count_star(graph_db: str) -> None:
+    cat = read(graph_db)
+    for t in cat.tables:
+        only = "" if t.kind == "partitioned" else "only"
+        (count,) = query(graph_db, f'select count(*) from {only} "{t.schema}"."{t.name}"')[0]
+        assert t.rows == count, t.qualified
+    events = cat.table(Name("public", "events"))
+    assert events is not None and events.rows == 3
+
+
+def test_graph_of_the_fixture(graph_db: str) -> None:
+    g = graph.build(read(graph_db))
+    assert g.cycles == ((Name("public", "cyc_a"), Name("public", "cyc_b"), Name("public", "cyc_c")),)
+    assert g.nodes[Name("public", "accounts")].self_references == ("parent_id",)
+    assert g.nodes[Name("public", "accounts")].external == (Name("auth", "users"),)
+    assert Name("public", "events_2025") not in g.nodes  # partitions load through their root
+    depths = {str(k): v.depth for k, v in g.nodes.items()}
+    assert depths["public.tenants"] == 0
+    assert depths["public.accounts"] == 1
+    assert depths["billing.accounts"] == depths["public.events"] == 2
+    assert depths["public.after_cycle"] == depths["public.cyc_a"] + 1
+
+
+def test_schema_option_reads_only_those_and_names_missing_ones(graph_db: str) -> None:
+    cat = read(graph_db, schemas=("billing",))
+    assert [str(t.qualified) for t in cat.tables] == ["billing.accounts"]
+    assert cat.tables[0].foreign_keys[0].external
+    with pytest.raises(CatalogError, match="'nope' does not exist"):
+        read(graph_db, schemas=("public", "nope"))
+
+
+def test_every_object_kind_is_read(new_db: DatabaseFactory) -> None:
+    uri = new_db(sql="""
+        create type mood as enum ('sad', 'ok', 'happy');
+        create domain email as text check (value like '%@%');
+        create type pair as (a int, b text);
+        create sequence free_seq start 5;
+        create table things (
+            id int generated always as identity (start with 100) primary key,
+            code text collate "C" not null default 'x',
+            m mood,
+            e email,
+            n numeric(12, 3),
+            total int generated always as (id * 2) stored,
+            unique (code)
+        );
+        create unlogged table scratch (id serial primary key) with (fillfactor = 70);
+        create index things_lower on things (lower(code)) where n > 0;
+        alter table things enable row level security;
+        alter table things force row level security;
+        create role pc_reader nologin;
+        create policy p_read on things as restrictive for select to pc_reader using (id > 0);
+        grant select on things to pc_reader;
+        grant update (code) on things to pc_reader;
+        comment on table things is 'the things';
+        comment on column things.code is 'a code';
+        create function touch() returns trigger language plpgsql as $$ begin return new; end $$;
+        create trigger things_touch before update on things for each row execute function touch();
+        alter table things disable trigger things_touch;
+        create view v_things as select id, code from things;
+        create materialized view mv_things as select count(*) from things;
+        insert into things (code) values ('a'), ('b');
+        select setval('free_seq', 42);
+    """)
+    try:
+        cat = read(uri)
+    finally:
+        run_sql(uri, "drop owned by pc_reader; drop role pc_reader")
+    things = cat.table(Name("public", "things"))
+    assert things is not None
+    cols = {c.name: c for c in things.columns}
+    assert cols["id"].identity == "always"
+    assert cols["total"].generated == "(id * 2)" and cols["total"].generated_kind == "stored"
+    assert cols["code"].collation == 'pg_catalog."C"' and cols["code"].default == "'x'::text"
+    assert cols["m"].type == "public.mood" and cols["e"].type == "public.email"
+    assert cols["n"].type == "numeric(12,3)"
+    assert cols["code"].comment == "a code" and things.comment == "the things"
+    assert {c.kind for c in things.constraints} == {"primary key", "unique"}
+    assert things.rls_enabled and things.rls_forced
+    (policy,) = things.policies
+    assert (policy.permissive, policy.command, policy.roles, policy.using) == (False, "SELECT", ("pc_reader",),
+                                                                               "(id > 0)")
+    assert any(g.grantee == "pc_reader" and g.privilege == "SELECT" for g in things.grants)
+    assert any(g.grantee == "pc_reader" and g.privilege == "UPDATE" for g in cols["code"].grants)
+    index = next(i for i in things.indexes if i.name == "things_lower")
+    assert index.columns == (None,) and index.predicate is not None and index.constraint is None
+    (trigger,) = things.triggers
+    assert trigger.enabled == "D" and trigger.function == Name("public", "touch")
+    assert things.rows == 2
+    scratch = cat.table(Name("public", "scratch"))
+    assert scratch is not None and scratch.persistence == "unlogged" and scratch.options == ("fillfactor=70",)
+    seqs = {s.name: s for s in cat.sequences}
+    assert seqs["free_seq"].last_value == 42 and seqs["free_seq"].owned_by is None
+    assert seqs["things_id_seq"].identity and seqs["things_id_seq"].last_value == 101
+    assert seqs["scratch_id_seq"].owned_by == (Name("public", "scratch"), "id")
+    assert seqs["scratch_id_seq"].last_value is None  # never called
+    types = {t.name: t for t in cat.types}
+    assert types["mood"].labels == ("sad", "ok", "happy")
+    assert types["email"].base_type == "text" and types["email"].checks[0][1].startswith("CHECK")
+    assert types["pair"].attributes == (("a", "integer"), ("b", "text"))
+    views = {v.name: v for v in cat.views}
+    assert views["v_things"].depends_on == (Name("public", "things"),) and views["mv_things"].materialized
+    assert [f.name for f in cat.functions] == ["touch"]
+
+
+def test_queries_sent_do_not_grow_with_the_catalog(new_db: DatabaseFactory) -> None:
+    small = new_db(sql="create table a (id int primary key);")
+    big = new_db(sql="".join(
+        f"create table t{i} (id int primary key, p int references t{max(i - 1, 0)});" for i in range(60)
+    ))
+    traces: list[list[str]] = []
+    for uri in (small, big):
+        trace: list[str] = []
+        with psycopg.connect(uri) as conn:
+            catalog.introspect(conn, trace=trace)
+        traces.append(trace)
+    assert traces[0] == traces[1]
+    assert len(traces[1]) <= 16
+
+
+def test_estimated_rows_skip_counting(graph_db: str) -> None:
+    trace: list[str] = []
+    with psycopg.connect(graph_db) as conn:
+        cat = catalog.introspect(conn, catalog.Options(rows="estimate"), trace=trace)
+    assert "row_counts" not in trace
+    assert all(t.rows is None for t in cat.tables) and not cat.exact_rows

@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -86,6 +87,27 @@ def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, incl
         click.echo(planning.to_dot(g), nl=False)
     else:
         planning.render_text(cat, g, Console(width=max(120, Console().width)))
+
+
+@main.command()
+@source_option
+@schemas_option
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to write project.yml, groups/ and checks/.")
+@click.option("--force", is_flag=True, help="Replace an existing project.yml and groups/*.yml.")
+@user_errors
+def init(source: str, schemas: tuple[str, ...] | None, directory: Path, force: bool) -> None:
+    """Propose groups and an order from the live catalog; write manifests with today's facts as baselines."""
+    from pgconvoy import catalog, graph, initproject
+    from pgconvoy.connect import connect
+
+    with connect(source) as conn:
+        cat = catalog.introspect(conn, catalog.Options(schemas=schemas))
+    written = initproject.write(directory, cat, graph.build(cat), source, force=force)
+    console = Console()
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"Next: review the groups, then run [bold]pgconvoy compile[/] in {directory}.")
 
 
 if __name__ == "__main__":

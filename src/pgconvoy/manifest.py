@@ -28,7 +28,12 @@ CHECKS_DIR = "checks"
 GROUP_FILE = re.compile(r"^(\d{2,})-([a-z0-9][a-z0-9_-]*)\.ya?ml$")
 
 Path_ = tuple[str | int, ...]
-LintLevel = Literal["error", "warn", "info", "off"]
+def _lint_level(value: Any) -> Any:
+    # YAML 1.1 reads a bare `off` as false.
+    return "off" if value is False else value
+
+
+LintLevel = Annotated[Literal["error", "warn", "info", "off"], BeforeValidator(_lint_level)]
 M = TypeVar("M", bound="BaseModel")
 
 
@@ -398,7 +403,9 @@ def read_yaml(text: str, file: str) -> tuple[Any, Lines]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
-        what = " ".join(p for p in (e.context, e.problem) if p)
+        what = e.problem or e.context or "cannot parse"
+        if e.context and e.context_mark and e.context_mark.line + 1 != line:
+            what += f" ({e.context} that starts on line {e.context_mark.line + 1})"
         raise ManifestError([f"{file}:{line}: invalid YAML: {what}"]) from None
     finally:
         loader.dispose()

@@ -1,0 +1,440 @@
+"""Data export: the rows of every group's tables, as files `psql -f` and `pgconvoy run` can apply.
+
+`write_data` writes, in `target/`:
+- `(NN+9)-data-GROUP.sql` per group: per table, in the group's load order, a psql COPY block
+  (`COPY t (cols) FROM stdin;`, the rows in COPY text format, `\\.`), or with `fmt="insert"` batches of
+  multi-row `INSERT ... VALUES` for targets that cannot take COPY (a web SQL editor). Generated columns
+  are left out (the target computes them); identity values are kept (`OVERRIDING SYSTEM VALUE`).
+- `NN-post-sequences.sql`, NN = `layout.last_data_number + 4`: `setval` for every sequence of the
+  layout's tables and every free-standing sequence, so it runs after all the data.
+- `rollback.sql`: drops the layout's tables, last group first (see `ROLLBACK_NOTE`).
+- `validate/NN-GROUP.sql` per group: one query returning a row per failed check (row counts
+  against the export, foreign keys without their referenced row, two-pass columns restored).
+
+Partitioned tables load once, through their root: the rows are read with `SELECT cols FROM root`
+(every partition) and `COPY root (...) FROM stdin` routes each row to its partition on the target.
+Partitions listed beside their root are skipped. Other tables are read with `FROM ONLY` so a classic
+inheritance parent does not repeat its children's rows.
+
+Two-pass columns (`Group.two_pass_columns`) are written as NULL in the table's block; a second block
+copies (key, two-pass columns) into a temporary table and one `UPDATE ... FROM` restores them. The
+restore comes right after the table when every table the columns reference is loaded by then (self
+references), otherwise at the end of the data file of the group that loads the last of them, so
+row-level cycles and table cycles both load with every foreign key in place.
+
+Everything is read in one REPEATABLE READ READ ONLY transaction (one snapshot for all files) with
+`row_security = off`, so a role that would see only some rows fails loudly instead of exporting a
+subset. Rows stream from the server to the file chunk by chunk: memory stays flat for any table size.
+
+The data files contain no BEGIN/COMMIT: `pgconvoy run` wraps each file in one transaction; with psql
+use `psql -v ON_ERROR_STOP=1 --single-transaction -f FILE`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import psycopg
+from psycopg import sql
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pgconvoy import quote
+from pgconvoy.catalog.model import Catalog, ForeignKey, Name, Table
+from pgconvoy.errors import PgConvoyError
+from pgconvoy.graph import load_unit
+from pgconvoy.layout import DataFormat, Group, Layout
+
+SEQUENCES_OFFSET = 4
+INSERT_BATCH = 500
+ROLLBACK_FILE = "rollback.sql"
+VALIDATE_DIR = "validate"
+ROLLBACK_NOTE = (
+    "Drops the migrated tables (last group first, CASCADE removes views and foreign keys that depend\n"
+    "-- on them), so that a fresh `pgconvoy run` can start again. Types, functions and extensions stay."
+)
+
+# Output settings for the export and the matching input settings at the top of each data file:
+# values travel as text, so both sides must agree on how dates, intervals and bytes are spelled.
+_EXPORT_SETTINGS = (
+    ("client_encoding", "UTF8"),
+    ("datestyle", "ISO, YMD"),
+    ("intervalstyle", "postgres"),
+    ("extra_float_digits", "3"),
+    ("bytea_output", "hex"),
+    ("search_path", ""),
+)
+_FILE_HEADER = """\
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TableData:
+    table: Name
+    rows: int
+    two_pass: tuple[str, ...] = ()
+    restored: int = 0  # rows whose two-pass columns the second pass fills
+
+
+@dataclass(frozen=True, slots=True)
+class DataFileInfo:
+    file: str  # relative to the target directory
+    group: str
+    tables: tuple[TableData, ...]
+    bytes: int
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+
+@dataclass(frozen=True, slots=True)
+class _Restore:
+    """The second pass of a table: its key and the columns loaded as NULL in the first."""
+
+    table: Table
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass
+class _Plan:
+    groups: list[tuple[Group, list[Table]]]
+    # restores that run right after a table's block, and those at the end of a group's file
+    after_table: dict[Name, _Restore] = field(default_factory=dict)
+    end_of_group: dict[int, list[_Restore]] = field(default_factory=dict)
+
+
+def sequences_file(layout: Layout) -> str:
+    """The post-data file with the sequence positions: four numbers after the last data file."""
+    return f"{layout.last_data_number + SEQUENCES_OFFSET:02d}-post-sequences.sql"
+
+
+def write_data(
+    conn: psycopg.Connection[Any],
+    catalog: Catalog,
+    layout: Layout,
+    target_dir: Path,
+    *,
+    fmt: DataFormat | None = None,
+    progress: Console | None = None,
+) -> list[DataFileInfo]:
+    """Export the rows of `layout`'s tables from `conn` into `target_dir` (see the module docstring)."""
+    fmt = fmt or layout.data_format
+    plan = _plan(catalog, layout)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    conn.rollback()
+    with _progress(progress) as report, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn.execute("SET LOCAL row_security = off")
+        for name, value in _EXPORT_SETTINGS:
+            conn.execute(sql.SQL("SELECT pg_catalog.set_config({}, {}, true)").format(name, value))
+        exporter = _Exporter(conn, fmt, report)
+        files = [exporter.group_file(target_dir, plan, i) for i in range(len(plan.groups))]
+        _write(target_dir / sequences_file(layout), _sequences_sql(conn, catalog, layout))
+    _write(target_dir / ROLLBACK_FILE, _rollback_sql(layout))
+    counts = {t.table: t for f in files for t in f.tables}
+    for group, tables in plan.groups:
+        path = target_dir / VALIDATE_DIR / f"{group.number:02d}-{group.name}.sql"
+        _write(path, _validation_sql(group, tables, counts, set(layout.tables)))
+    return files
+
+
+def _plan(catalog: Catalog, layout: Layout) -> _Plan:
+    unit = load_unit(catalog)
+    in_layout = set(layout.tables)
+    position = {name: i for i, name in enumerate(layout.tables)}
+    plan = _Plan(groups=[])
+    for index, group in enumerate(layout.groups):
+        tables = []
+        for name in group.tables:
+            table = catalog.table(name)
+            if table is None:
+                raise PgConvoyError(f"table {name} of group {group.name} is not in the catalog")
+            if unit(name) != name and unit(name) in in_layout:
+                continue  # a partition: its rows load through its root
+            tables.append(table)
+            columns = group.two_pass_columns(name)
+            if not columns:
+                continue
+            restore = _Restore(table, _key(table, columns), columns)
+            referenced = [unit(fk.ref_table) for fk in _foreign_keys(table, columns)]
+            last = max((position[r] for r in referenced if r in position), default=-1)
+            if last <= position[name]:
+                plan.after_table[name] = restore
+            else:
+                target = next(i for i, g in enumerate(layout.groups) if layout.tables[last] in g.tables)
+                plan.end_of_group.setdefault(max(target, index), []).append(restore)
+        plan.groups.append((group, tables))
+    return plan
+
+
+def _foreign_keys(table: Table, columns: tuple[str, ...]) -> list[ForeignKey]:
+    return [fk for fk in table.foreign_keys if not fk.inherited and set(fk.columns) & set(columns)]
+
+
+def _key(table: Table, two_pass: tuple[str, ...]) -> tuple[str, ...]:
+    """Columns that identify a row for the second pass: the primary key, else a NOT NULL unique key."""
+    for column in two_pass:
+        col = table.column(column)
+        if col is None:
+            raise PgConvoyError(f"two-pass column {table.qualified}.{column} does not exist")
+        if col.not_null:
+            raise PgConvoyError(
+                f"two-pass column {table.qualified}.{column} is NOT NULL, so it cannot load as NULL first",
+                hint="make its foreign key DEFERRABLE and load the table with constraints deferred instead",
+            )
+    keys = [c.columns for c in table.constraints if c.kind == "primary key"]
+    keys += [
+        c.columns for c in table.constraints
+        if c.kind == "unique" and all((col := table.column(n)) is not None and col.not_null for n in c.columns)
+    ]
+    keys += [
+        tuple(str(n) for n in i.columns) for i in table.indexes
+        if i.unique and i.predicate is None and None not in i.columns
+        and all((col := table.column(str(n))) is not None and col.not_null for n in i.columns)
+    ]
+    for key in keys:
+        if not set(key) & set(two_pass):
+            return key
+    raise PgConvoyError(
+        f"table {table.qualified} has two-pass columns ({', '.join(two_pass)}) but no primary key "
+        "or NOT NULL unique key to match the rows of the second pass",
+        hint="add a primary key to the table, or load it with deferrable constraints deferred",
+    )
+
+
+class _Exporter:
+    def __init__(self, conn: psycopg.Connection[Any], fmt: DataFormat, report: Callable[[str, int], None]) -> None:
+        self.conn = conn
+        self.fmt = fmt
+        self.report = report
+
+    def group_file(self, target_dir: Path, plan: _Plan, index: int) -> DataFileInfo:
+        group, tables = plan.groups[index]
+        path = target_dir / group.data_file
+        partial = path.with_name(path.name + ".partial")
+        results = []
+        restored: dict[Name, int] = {}
+        with partial.open("wb") as out:
+            out.write(f"-- Data of group {group.number:02d} {group.name}: {len(tables)} tables, "
+                      f"in load order.\n".encode())
+            out.write(_FILE_HEADER.encode())
+            if group.deferred:
+                out.write(b"SET CONSTRAINTS ALL DEFERRED;\n")
+            for table in tables:
+                two_pass = group.two_pass_columns(table.qualified)
+                rows = self.table_block(out, table, two_pass)
+                if (restore := plan.after_table.get(table.qualified)) is not None:
+                    restored[table.qualified] = self.restore_block(out, restore)
+                results.append((table, rows, two_pass))
+            for restore in plan.end_of_group.get(index, []):
+                restored[restore.table.qualified] = self.restore_block(out, restore)
+            size = out.tell()
+        os.replace(partial, path)
+        infos = tuple(TableData(t.qualified, rows, tp, restored.get(t.qualified, 0)) for t, rows, tp in results)
+        # restores written here for tables of earlier groups are counted with those groups' files
+        return DataFileInfo(group.data_file, group.name, infos, size)
+
+    def table_block(self, out: BinaryIO, table: Table, two_pass: tuple[str, ...]) -> int:
+        columns = [c for c in table.columns if c.generated is None]
+        names = [c.name for c in columns]
+        values = [
+            sql.SQL("NULL AS {}").format(sql.Identifier(c.name)) if c.name in two_pass else sql.Identifier(c.name)
+            for c in columns
+        ]
+        select = sql.SQL("SELECT {} FROM {}{}").format(
+            sql.SQL(", ").join(values), sql.SQL("ONLY " if table.kind == "table" else ""), _ident(table.qualified)
+        )
+        comment = f"\n-- {quote.qualified(table.qualified)}"
+        if two_pass:
+            comment += f" ({', '.join(two_pass)} loaded as NULL, restored by a second pass)"
+        out.write((comment + "\n").encode())
+        overriding = any(c.identity == "always" for c in columns)
+        return self.rows(out, table, quote.qualified(table.qualified), names, select, overriding=overriding)
+
+    def restore_block(self, out: BinaryIO, restore: _Restore) -> int:
+        table = restore.table
+        name = quote.qualified(table.qualified)
+        temp = "pgconvoy_second_pass"
+        cols = restore.key + restore.columns
+        col_list = ", ".join(quote.ident(c) for c in cols)
+        out.write(f"\n-- {name}: second pass for {', '.join(restore.columns)}\n".encode())
+        out.write(f"CREATE TEMPORARY TABLE {temp} AS SELECT {col_list} FROM {name} WITH NO DATA;\n".encode())
+        select = sql.SQL("SELECT {} FROM {}{} WHERE {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, cols)),
+            sql.SQL("ONLY " if table.kind == "table" else ""),
+            _ident(table.qualified),
+            sql.SQL(" OR ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in restore.columns),
+        )
+        rows = self.rows(out, table, f"pg_temp.{temp}", list(cols), select, overriding=False)
+        sets = ", ".join(f"{quote.ident(c)} = s.{quote.ident(c)}" for c in restore.columns)
+        match = " AND ".join(f"t.{quote.ident(c)} = s.{quote.ident(c)}" for c in restore.key)
+        out.write(f"UPDATE {name} AS t SET {sets} FROM pg_temp.{temp} AS s WHERE {match};\n".encode())
+        out.write(f"DROP TABLE pg_temp.{temp};\n".encode())
+        return rows
+
+    def rows(self, out: BinaryIO, table: Table, into: str, columns: list[str], select: sql.Composed,
+             *, overriding: bool) -> int:
+        col_list = ", ".join(quote.ident(c) for c in columns)
+        try:
+            if self.fmt == "copy":
+                out.write(f"COPY {into} ({col_list}) FROM stdin;\n".encode())
+                rows = self._copy(out, select, str(table.qualified))
+                out.write(b"\\.\n")
+                return rows
+            head = f"INSERT INTO {into} ({col_list}){' OVERRIDING SYSTEM VALUE' if overriding else ''} VALUES\n"
+            return self._inserts(out, head, select, columns, str(table.qualified))
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise _privilege_error(self.conn, table, exc) from None
+
+    def _copy(self, out: BinaryIO, select: sql.Composed, label: str) -> int:
+        rows = 0
+        with self.conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(select)) as copy:
+            for chunk in copy:
+                out.write(chunk)
+                # COPY text format escapes newlines inside values, so each newline ends one row.
+                added = bytes(chunk).count(b"\n")
+                rows += added
+                self.report(label, added)
+        return rows
+
+    def _inserts(self, out: BinaryIO, head: str, select: sql.Composed, columns: list[str], label: str) -> int:
+        # quote_nullable() spells each value as the server's own text output in a literal: exact for
+        # every type, and the INSERT casts it back to the column's type.
+        literals = sql.SQL(" || ', ' || ").join(
+            sql.SQL("pg_catalog.quote_nullable({})").format(sql.Identifier(c)) for c in columns
+        )
+        query = sql.SQL("SELECT '(' || {} || ')' FROM ({}) AS src").format(literals, select)
+        rows = 0
+        with self.conn.cursor(name="pgconvoy_export") as cur:
+            cur.itersize = 2000
+            cur.execute(query)
+            batch: list[str] = []
+            for (row,) in cur:
+                batch.append(row)
+                if len(batch) == INSERT_BATCH:
+                    rows += self._flush(out, head, batch, label)
+            rows += self._flush(out, head, batch, label)
+        return rows
+
+    def _flush(self, out: BinaryIO, head: str, batch: list[str], label: str) -> int:
+        if not batch:
+            return 0
+        out.write((head + ",\n".join(batch) + ";\n").encode())
+        count = len(batch)
+        batch.clear()
+        self.report(label, count)
+        return count
+
+
+def _privilege_error(conn: psycopg.Connection[Any], table: Table, exc: psycopg.Error) -> PgConvoyError:
+    role = conn.info.user
+    message = (exc.diag.message_primary or str(exc)).strip()
+    if "row-level security" in message:
+        return PgConvoyError(
+            f"role {role} cannot read table {table.qualified} without row-level security: "
+            "use a role with BYPASSRLS or the table owner",
+            hint=message,
+        )
+    return PgConvoyError(f"role {role} cannot read table {table.qualified}: {message}",
+                         hint="grant SELECT on every migrated table to the exporting role")
+
+
+def _sequences_sql(conn: psycopg.Connection[Any], catalog: Catalog, layout: Layout) -> str:
+    """setval() for the sequences of the layout's tables and the free-standing ones, as they are now."""
+    tables = set(layout.tables)
+    unit = load_unit(catalog)
+    lines = ["-- Sequence positions, read with the data. `false`: never used, nextval() returns the value."]
+    for seq in catalog.sequences:
+        if seq.owned_by is not None and unit(seq.owned_by[0]) not in tables:
+            continue
+        row = conn.execute(
+            sql.SQL("SELECT last_value, is_called FROM {}").format(_ident(seq.qualified))
+        ).fetchone()
+        assert row is not None
+        value, called = row
+        lines.append(
+            f"SELECT pg_catalog.setval({quote.literal(quote.qualified(seq.qualified))}, {value}, "
+            f"{'true' if called else 'false'});"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _rollback_sql(layout: Layout) -> str:
+    lines = [f"-- {ROLLBACK_NOTE}"]
+    for group in reversed(layout.groups):
+        if group.tables:
+            names = ", ".join(quote.qualified(t) for t in reversed(group.tables))
+            lines.append(f"DROP TABLE IF EXISTS {names} CASCADE;  -- group {group.number:02d} {group.name}")
+    return "\n".join(lines) + "\n"
+
+
+def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableData], loaded: set[Name]) -> str:
+    """One query; every row it returns is a failed check (empty result: the group is whole)."""
+    checks = []
+    for table in tables:
+        data = counts[table.qualified]
+        name = quote.qualified(table.qualified)
+        only = "ONLY " if table.kind == "table" else ""
+        label = quote.literal(name)
+        checks.append(
+            f"SELECT {label} AS table_name, 'row count' AS check_name, count(*) AS actual, {data.rows} AS expected"
+            f"\n  FROM {only}{name} HAVING count(*) <> {data.rows}"
+        )
+        if data.two_pass:
+            filled = " OR ".join(f"{quote.ident(c)} IS NOT NULL" for c in data.two_pass)
+            checks.append(
+                f"SELECT {label}, 'second pass restored {', '.join(data.two_pass)}', count(*), {data.restored}"
+                f"\n  FROM {only}{name} WHERE {filled} HAVING count(*) <> {data.restored}"
+            )
+        for fk in table.foreign_keys:
+            if fk.inherited or fk.ref_table not in loaded:
+                continue
+            present = " AND ".join(f"c.{quote.ident(c)} IS NOT NULL" for c in fk.columns)
+            match = " AND ".join(f"p.{quote.ident(r)} = c.{quote.ident(c)}" for c, r in zip(fk.columns, fk.ref_columns, strict=True))
+            checks.append(
+                f"SELECT {label}, {quote.literal('foreign key ' + fk.name)}, count(*), 0"
+                f"\n  FROM {only}{name} AS c WHERE {present}"
+                f"\n   AND NOT EXISTS (SELECT 1 FROM {quote.qualified(fk.ref_table)} AS p WHERE {match})"
+                "\n  HAVING count(*) > 0"
+            )
+    head = f"-- Checks of group {group.number:02d} {group.name}: each row returned is a failure.\n"
+    if not checks:
+        return head + "SELECT NULL::text AS table_name, NULL::text AS check_name, 0::bigint AS actual, "\
+            "0::bigint AS expected WHERE false;\n"
+    return head + "\nUNION ALL\n".join(checks) + ";\n"
+
+
+def _ident(name: Name) -> sql.Composable:
+    return sql.Identifier(name.schema, name.name)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def _progress(console: Console | None) -> Iterator[Callable[[str, int], None]]:
+    """A callback `report(table, rows)`; draws a live rows counter when a console is given."""
+    if console is None:
+        yield lambda table, rows: None
+        return
+    with Progress(TextColumn("exporting {task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(table: str, rows: int) -> None:
+            bar.update(task, description=table, advance=rows)
+
+        yield report

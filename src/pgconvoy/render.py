@@ -195,6 +195,7 @@ class _Plan:
     group_functions: dict[int, list[Function]]
     shared_functions: list[Function]
     free_sequences: list[Sequence]
+    partitions: dict[Name, list[Table]] = field(default_factory=dict)  # partitioned table -> its partitions
 
     @classmethod
     def make(cls, catalog: Catalog, layout: Layout) -> _Plan:
@@ -209,6 +210,9 @@ class _Plan:
             if not fk.is_self_reference
         }
         plan = cls(catalog, layout, {}, [], [], [], {}, [], {}, [], [])
+        for t in sorted(catalog.tables, key=_key):
+            if t.partition_of is not None:
+                plan.partitions.setdefault(t.partition_of, []).append(t)
         for name in layout.tables:
             table = catalog.table(name)
             if table is not None:
@@ -249,14 +253,14 @@ class _Plan:
                 self.late_fks.append(fk)
             else:
                 block.foreign_keys.append(fk)
-        children = sorted((t for t in self.catalog.tables if t.partition_of == table.qualified), key=_key)
+        children = self.partitions.get(table.qualified, [])
         block.partitions = [self._add_block(child, sequences, forward) for child in children]
         return block
 
     def _place_policies(self, position: dict[Name, int], unit: _Unit) -> None:
         """A policy that reads another relation can only be created once that relation exists."""
         views = {v.qualified for v in self.catalog.views}
-        relations = {t.qualified: t.qualified for t in self.catalog.tables} | {v: v for v in views}
+        relations = _by_text([t.qualified for t in self.catalog.tables] + sorted(views))
         for block in self.blocks.values():
             me = position.get(unit(block.table.qualified), -1)
             for policy in block.table.policies:
@@ -266,7 +270,7 @@ class _Plan:
 
     def _place_functions(self, group_index: dict[Name, int], unit: _Unit) -> None:
         """A function whose arguments or result name a table's row type goes after that table."""
-        tables = {t.qualified: t.qualified for t in self.catalog.tables}
+        tables = _by_text(t.qualified for t in self.catalog.tables)
         for function in self.catalog.functions:
             if _is_type_constructor(function):
                 continue  # CREATE TYPE ... AS RANGE makes these itself
@@ -406,10 +410,14 @@ def _owned_sequences(catalog: Catalog) -> dict[tuple[Name, str], Sequence]:
     return {s.owned_by: s for s in catalog.sequences if s.owned_by is not None and catalog.table(s.owned_by[0])}
 
 
-def _references(text: str, known: dict[Name, Name]) -> list[Name]:
+def _by_text(names: Iterable[Name]) -> dict[str, Name]:
+    """Names by the text PostgreSQL prints for them with an empty search_path."""
+    return {qualified(n): n for n in names}
+
+
+def _references(text: str, known: dict[str, Name]) -> list[Name]:
     """Relations of `known` named (schema-qualified, as PostgreSQL prints them) in an expression or type."""
-    by_text = {qualified(n): n for n in known}
-    return sorted({by_text[m] for m in _QUALIFIED.findall(text) if m in by_text})
+    return sorted({known[m] for m in _QUALIFIED.findall(text) if m in known})
 
 
 def _ready_in_order(pending: list[View], ready: Callable[[View], bool], done: set[Name]) -> list[View]:
@@ -432,10 +440,12 @@ def _parents_first(tables: Iterable[Name], catalog: Catalog) -> list[Name]:
     names = list(tables)
     members = set(names)
     out: list[Name] = []
+    seen: set[Name] = set()
 
     def visit(name: Name) -> None:
-        if name in out:
+        if name in seen:
             return
+        seen.add(name)
         table = catalog.table(name)
         for parent in table.inherits if table else ():
             if parent in members:

@@ -401,7 +401,8 @@ def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableD
             if fk.inherited or fk.ref_table not in loaded:
                 continue
             present = " AND ".join(f"c.{quote.ident(c)} IS NOT NULL" for c in fk.columns)
-            match = " AND ".join(f"p.{quote.ident(r)} = c.{quote.ident(c)}" for c, r in zip(fk.columns, fk.ref_columns, strict=True))
+            pairs = zip(fk.columns, fk.ref_columns, strict=True)
+            match = " AND ".join(f"p.{quote.ident(r)} = c.{quote.ident(c)}" for c, r in pairs)
             checks.append(
                 f"SELECT {label}, {quote.literal('foreign key ' + fk.name)}, count(*), 0"
                 f"\n  FROM {only}{name} AS c WHERE {present}"

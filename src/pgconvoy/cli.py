@@ -110,6 +110,58 @@ def init(source: str, schemas: tuple[str, ...] | None, directory: Path, force: b
     console.print(f"Next: review the groups, then run [bold]pgconvoy compile[/] in {directory}.")
 
 
+project_dir_option = click.option(
+    "--project-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path("."),
+    show_default=True, help="The directory holding project.yml.",
+)
+
+
+@main.command(name="compile")
+@project_dir_option
+@click.option("--source", metavar="URL", help="Override project.yml's source.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--warn-error", is_flag=True, default=None, help="Treat warnings as errors.")
+@user_errors
+def compile_(project_dir: Path, source: str | None, fmt: str, warn_error: bool | None) -> None:
+    """Reconcile the manifests with the live catalog and render target/ (nothing is rendered on errors)."""
+    from pgconvoy import compiler, findings
+
+    console = Console(stderr=fmt == "json")
+    result = compiler.compile_project(project_dir, source=source, warn_error=warn_error,
+                                      console=console if fmt == "text" else None)
+    if fmt == "json":
+        click.echo(findings.to_json(result.findings, result.files, result.target))
+    else:
+        findings.print_findings(console, result.findings)
+        if result.ok:
+            console.print(f"[green]Compiled[/] {len(result.files)} files into {result.target}")
+        else:
+            console.print(f"[red]Not compiled:[/] {len(result.findings)} findings, nothing rendered.")
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@project_dir_option
+@click.option("--target", "target_url", required=True, envvar="PGCONVOY_TARGET", metavar="URL",
+              help="The database to load (env: PGCONVOY_TARGET).")
+@click.option("--resume", is_flag=True, help="Skip the files a previous run finished; go on from the failed one.")
+@click.option("--only", metavar="GROUP|FILE|GLOB", help="Apply only these files (a group name, a file, a glob).")
+@click.option("--allow-nonempty", is_flag=True, help="Load even if the target already holds migrated tables.")
+@user_errors
+def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allow_nonempty: bool) -> None:
+    """Apply target/ to a database in file order, each file in one transaction; resumable."""
+    from pgconvoy import manifest, runner
+
+    loaded = manifest.load_project(project_dir)
+    target_dir = project_dir / loaded.project.target
+    console = Console()
+    result = runner.run(target_url, target_dir, resume=resume, only=only, allow_nonempty=allow_nonempty,
+                        progress=console)
+    done = [f for f in result.files if f.status == "done"]
+    console.print(f"[green]Done.[/] {len(done)} files applied, {result.rows:,} rows loaded "
+                  f"({len(result.files) - len(done)} skipped).")
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     main()

@@ -1,0 +1,118 @@
+"""The machine- and human-readable records of a compile: `target/manifest.json` and
+`target/MIGRATION_ORDER.md`, generated from facts (catalog, graph, layout, findings, files written).
+
+Both are deterministic: no clock, no host names, nothing that changes between two compiles of the
+same database and manifests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jinja2
+
+from pgconvoy.catalog.model import Catalog, Name
+from pgconvoy.data import DataFileInfo
+from pgconvoy.graph import FkGraph
+from pgconvoy.layout import Layout
+from pgconvoy.manifest import LoadedProject
+from pgconvoy.reconcile import Finding
+
+MANIFEST_VERSION = 1
+
+
+def manifest_json(
+    catalog: Catalog, graph: FkGraph, project: LoadedProject, layout: Layout, findings: Sequence[Finding],
+    files: list[dict[str, Any]], data_files: Sequence[DataFileInfo], source: str,
+) -> dict[str, Any]:
+    """The plan, the findings and the files with their sha256: what `run`, `check` and CI read."""
+    loaded = {t.table: t.rows for f in data_files for t in f.tables}
+    return {
+        "version": MANIFEST_VERSION,
+        "project": project.project.name,
+        "source": {"database": catalog.database, "server_version": catalog.server_version, "url": source},
+        "schemas": [s.name for s in catalog.schemas],
+        "data_format": layout.data_format,
+        "groups": [
+            {
+                "number": g.number,
+                "name": g.name,
+                "description": g.description,
+                "schema_file": g.schema_file,
+                "data_file": g.data_file,
+                "tables": [_table(catalog, graph, t, g.two_pass_columns(t), loaded.get(t)) for t in g.tables],
+                "rows": sum(loaded.get(t) or 0 for t in g.tables),
+            }
+            for g in layout.groups
+        ],
+        "order": [str(t) for t in layout.tables],
+        "cycles": [[str(n) for n in c] for c in graph.cycles],
+        "findings": [_finding(f) for f in findings],
+        "files": files,
+    }
+
+
+def _table(catalog: Catalog, graph: FkGraph, name: Name, two_pass: tuple[str, ...], rows: int | None
+           ) -> dict[str, Any]:
+    node = graph.nodes[name]
+    table = catalog.table(name)
+    return {
+        "name": str(name),
+        "depth": node.depth,
+        "references": [str(r) for r in node.references],
+        "blocks": node.blocks,
+        "rows": rows if rows is not None else (table.rows if table else None),
+        "two_pass": list(two_pass),
+        "self_references": list(node.self_references),
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "rule": f.rule, "severity": f.severity, "message": f.message, "file": f.file,
+            "line": f.line, "table": f.table, "hint": f.hint}
+
+
+def migration_order_md(
+    catalog: Catalog, graph: FkGraph, project: LoadedProject, layout: Layout, findings: Sequence[Finding],
+    files: list[dict[str, Any]], data_files: Sequence[DataFileInfo],
+) -> str:
+    """The report a person reads before the migration, as the seed report, but counted by the machine."""
+    loaded = {t.table: t.rows for f in data_files for t in f.tables}
+    groups: list[dict[str, Any]] = []
+    for g in layout.groups:
+        depths = [graph.nodes[t].depth for t in g.tables]
+        groups.append({
+            "group": g,
+            "rows": sum(loaded.get(t, 0) for t in g.tables),
+            "depth": _span(depths),
+            "tables": [{"name": t, "depth": graph.nodes[t].depth, "rows": loaded.get(t, 0),
+                        "two_pass": g.two_pass_columns(t)} for t in g.tables],
+        })
+    total = sum(int(x["rows"]) for x in groups) or 1
+    blockers = sorted(layout.tables, key=lambda t: (-graph.nodes[t].blocks, str(t)))[:6]
+    template = _env().get_template("migration_order.md.j2")
+    return template.render(
+        project=project.project.name, catalog=catalog, graph=graph, layout=layout, groups=groups, total=total,
+        tables=len(layout.tables), fks=len(catalog.foreign_keys),
+        blockers=[(t, graph.nodes[t]) for t in blockers if graph.nodes[t].blocks],
+        two_pass=[(g.name, t, cols) for g in layout.groups for t, cols in g.two_pass],
+        findings=findings, files=files,
+    )
+
+
+def _span(depths: list[int]) -> str:
+    if not depths:
+        return "-"
+    low, high = min(depths), max(depths)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pgconvoy", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

@@ -7,8 +7,9 @@ Files, in the order the runner applies them (by name):
 - `00-schema-shared.sql`: schemas, extensions, types, functions and free sequences that no single
   group's table owns (only rendered when it has something in it);
 - `NN-schema-GROUP.sql`: each group's tables with their columns, constraints, the foreign keys to
-  tables that exist by then, RLS, policies, comments, grants, and the views that only read tables
-  created so far;
+  tables that exist by then, RLS, policies, comments, grants; then the functions that need those
+  tables to exist (row-type arguments or results, SQL-standard bodies) and the views that only read
+  tables created so far;
 - post-data, numbered after the last data file (see `POST_STEPS`):
   `+1 post-indexes` indexes that no constraint implements;
   `+2 post-constraints` foreign keys to later groups or closing a cycle, NOT VALID constraints,
@@ -269,13 +270,16 @@ class _Plan:
                 (self.late_policies if later else block.policies).append(policy)
 
     def _place_functions(self, group_index: dict[Name, int], unit: _Unit) -> None:
-        """A function whose arguments or result name a table's row type goes after that table."""
+        """A function whose arguments or result are a table's rows, or whose SQL-standard body (parsed
+        when it is created, whatever check_function_bodies says) reads a table, goes after that table."""
         tables = _by_text(t.qualified for t in self.catalog.tables)
         for function in self.catalog.functions:
             if _is_type_constructor(function):
                 continue  # CREATE TYPE ... AS RANGE makes these itself
-            reads = _references(f"{function.returns or ''} {function.arguments}", tables)
-            groups = [group_index.get(unit(r), -1) for r in reads]
+            text = f"{function.returns or ''} {function.arguments}"
+            if _has_sql_standard_body(function):
+                text += f" {function.definition}"
+            groups = [group_index.get(unit(r), -1) for r in _references(text, tables)]
             if groups and max(groups) >= 0:
                 self.group_functions.setdefault(max(groups), []).append(function)
             else:
@@ -319,7 +323,6 @@ class _Plan:
             "types": types,
             "functions": self.shared_functions,
             "sequences": self.free_sequences,
-            "needs_sql_bodies": any(f.language == "sql" for f in self.shared_functions),
         }
 
     def shared_has_content(self) -> bool:
@@ -404,6 +407,13 @@ def _is_type_constructor(function: Function) -> bool:
 
     The catalog query reads them as ordinary functions (they depend on their type internally)."""
     return function.language == "internal" and function.returns == qualified(function.qualified)
+
+
+def _has_sql_standard_body(function: Function) -> bool:
+    """`BEGIN ATOMIC ... END` or `RETURN expr`: pg_get_functiondef() prints them without `AS $...$`."""
+    body = function.definition or ""
+    return function.language == "sql" and not re.search(r"^AS ", body, re.M) and bool(
+        re.search(r"^(BEGIN ATOMIC|RETURN )", body, re.M))
 
 
 def _owned_sequences(catalog: Catalog) -> dict[tuple[Name, str], Sequence]:

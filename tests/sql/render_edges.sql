@@ -70,3 +70,10 @@ alter table public.measurements disable trigger measurements_audit;
 create sequence "Sales Ops".ticket_seq;
 comment on sequence "Sales Ops".ticket_seq is 'Support tickets';
 grant usage, select on sequence "Sales Ops".ticket_seq to authenticated;
+
+-- A SQL-standard body is parsed at creation: it can only be created once the table exists.
+create function public.people_count() returns bigint language sql stable
+begin atomic
+  select count(*) from public.people;
+end;
+create function public.plus_one(n integer) returns integer language sql immutable return n + 1;

@@ -5,8 +5,9 @@
   (`COPY t (cols) FROM stdin;`, the rows in COPY text format, `\\.`), or with `fmt="insert"` batches of
   multi-row `INSERT ... VALUES` for targets that cannot take COPY (a web SQL editor). Generated columns
   are left out (the target computes them); identity values are kept (`OVERRIDING SYSTEM VALUE`).
-- `NN-post-sequences.sql`, NN = `layout.last_data_number + 4`: `setval` for every sequence of the
-  layout's tables and every free-standing sequence, so it runs after all the data.
+- `NN-post-sequences.sql` (`sequences_file`, NN = `layout.last_data_number + 5`, the slot
+  `render.POST_STEPS` keeps for it): `setval` for every sequence of the layout's tables and every
+  free-standing sequence, so it runs after all the data.
 - `rollback.sql`: drops the layout's tables, last group first (see `ROLLBACK_NOTE`).
 - `validate/NN-GROUP.sql` per group: one query returning a row per failed check (row counts
   against the export, foreign keys without their referenced row, two-pass columns restored).
@@ -44,13 +45,12 @@ from psycopg import sql
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pgconvoy import quote
+from pgconvoy import quote, render
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name, Table
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.graph import load_unit
 from pgconvoy.layout import DataFormat, Group, Layout
 
-SEQUENCES_OFFSET = 4
 INSERT_BATCH = 500
 ROLLBACK_FILE = "rollback.sql"
 VALIDATE_DIR = "validate"
@@ -115,8 +115,8 @@ class _Plan:
 
 
 def sequences_file(layout: Layout) -> str:
-    """The post-data file with the sequence positions: four numbers after the last data file."""
-    return f"{layout.last_data_number + SEQUENCES_OFFSET:02d}-post-sequences.sql"
+    """The post-data file with the sequence positions, in the slot the schema renderer keeps for it."""
+    return render.post_data_file(layout, "sequences")
 
 
 def write_data(

@@ -25,7 +25,7 @@ with policies as (
 )
 select format('%I.%I.%I', nspname, relname, polname) as object,
        format('policy %I on %I.%I calls a function per row in %s (%s); wrap it as (select ...)',
-              polname, nspname, relname, clause, expr) as detail
+              polname, nspname, relname, clause, regexp_replace(expr, '\s+', ' ', 'g')) as detail
 from counted
 where calls > wrapped
 order by 1, clause desc;

@@ -429,6 +429,13 @@ def test_seed_report_grouping_reports_its_order_errors(new_db: DatabaseFactory) 
     # Nothing else at error: no unknown table, no miscount, no missing index, self-references covered.
     assert {f.code for f in result.errors} == {"PC201", "PC303"}
     assert {f.table for f in found(result, "PC402")} == _unindexed_fks(uri)
+    # The sample's own RLS shortcuts (its comments name them), and nothing else at warning.
+    assert {(f.code, f.table) for f in result.warnings if f.code != "PC402"} == {
+        ("PC503", "public.job_logs"),  # RLS on, no policy: only service_role reads it
+        ("PC504", "public.guest_reservations"),  # staff and guests each have a SELECT policy
+        ("PC505", "public.staff_conversations"),  # auth.uid() inside a subquery with FROM
+        ("PC505", "public.user_tenant_permissions"),  # user_id = auth.uid()
+    }
 
 
 def _unindexed_fks(uri: str) -> set[str]:

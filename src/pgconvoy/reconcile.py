@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -667,8 +666,3 @@ _RULE_FUNCTIONS = (
     rule_multiple_permissive_policies,
     rule_auth_rls_initplan,
 )
-
-
-def rules_table() -> Iterable[Rule]:
-    """Every rule, in code order."""
-    return RULES

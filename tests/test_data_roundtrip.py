@@ -182,3 +182,26 @@ def test_round_trip_from_postgres_15_to_18(pg15: str, new_db: DatabaseFactory, t
 
     assert query(target, "select current_setting('server_version_num')::int / 10000") == [(18,)]
     assert_same(source, target)
+
+
+@pytest.mark.parametrize("fmt", ["copy", "insert"])
+def test_round_trip_with_the_rendered_schema(new_db: DatabaseFactory, tmp_path: Path, fmt: layout.DataFormat) -> None:
+    """The whole target/ (schema renderer's files and these data files) applied by the runner."""
+    from pgconvoy import render
+
+    source = make_source(new_db)
+    cat = read_catalog(source)
+    plan = layout.single_group(cat, graph.build(cat), data_format=fmt)
+    target_dir = tmp_path / "target"
+    target_dir.mkdir()
+    for name, text in render.render_schema(cat, plan).items():
+        (target_dir / name).write_text(text)
+    with psycopg.connect(source) as conn:
+        data.write_data(conn, cat, plan, target_dir)
+    target = new_db(files=["sample:supabase_stub"])
+    run_sql(target, "create extension if not exists vector with schema extensions")
+
+    result = runner.run(target, target_dir)
+
+    assert all(f.status == "done" for f in result.files)
+    assert_same(source, target)

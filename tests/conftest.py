@@ -26,9 +26,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Base URI of an embedded PostgreSQL 18 server, started once for the session."""
-    return embedded.start(tmp_path_factory.mktemp("server") / "pgdata", delete_on_exit=True)
+def pg_server() -> str:
+    """Base URI of an embedded PostgreSQL 18 server, started once for the session.
+
+    Its directory is not under pytest's tmp_path: pytest prunes old basetemp folders, which would pull the
+    data directory from under a server of a run going on at the same time."""
+    return embedded.start(Path(tempfile.mkdtemp(prefix="pgconvoy-test-")) / "pgdata", delete_on_exit=True)
 
 
 DatabaseFactory = Callable[..., str]

@@ -162,6 +162,26 @@ def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allo
                   f"({len(result.files) - len(done)} skipped).")
 
 
+@main.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@schemas_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@user_errors
+def compare(a: str, b: str, schemas: tuple[str, ...] | None, fmt: str) -> None:
+    """Compare two databases: rows and content checksums per table, schema, policies, sequence positions.
+
+    Exit 0 when they are the same, 1 when anything differs, 2 when the comparison cannot run."""
+    from pgconvoy import compare as comparing
+
+    result = comparing.compare_urls(a, b, schemas=schemas)
+    if fmt == "json":
+        click.echo(comparing.to_json(result))
+    else:
+        comparing.render_text(result, Console(width=max(120, Console().width)))
+    sys.exit(comparing.compare_exit_code(result))
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     main()

@@ -251,7 +251,7 @@ def _index(r: dict[str, Any], table: Name) -> Index:
     return Index(
         name=r["name"], table=table, definition=r["definition"], columns=tuple(r["columns"]),
         unique=r["unique"], primary=r["primary"], constraint=r["constraint"], predicate=r["predicate"],
-        valid=r["valid"], method=r["method"], comment=r["comment"],
+        valid=r["valid"], method=r["method"], comment=r["comment"], inherited=r["inherited"],
     )
 
 

@@ -94,6 +94,7 @@ class Index:
     valid: bool
     method: str
     comment: str | None = None
+    inherited: bool = False  # a partition's index attached to its partitioned parent's index
 
 
 @dataclass(frozen=True, slots=True)

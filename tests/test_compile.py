@@ -94,7 +94,7 @@ def test_repository_project_compiles_clean(tmp_path: Path, monkeypatch: pytest.M
     result = invoke("compile", "--project-dir", str(project), "--format", "json")
     assert result.exit_code == 0, result.stdout
     manifest = json.loads((project / "target" / "manifest.json").read_text())
-    assert [g["name"] for g in manifest["groups"]][0] == "foundation"
+    assert manifest["groups"][0]["name"] == "foundation"
     assert sum(g["rows"] for g in manifest["groups"]) == sum(
         t["rows"] for g in manifest["groups"] for t in g["tables"])
 

@@ -229,8 +229,9 @@ class _Exporter:
             out.write(f"-- Data of group {group.number:02d} {group.name}: {len(tables)} tables, "
                       f"in load order.\n".encode())
             out.write(_FILE_HEADER.encode())
-            if group.deferred:
-                out.write(b"SET CONSTRAINTS ALL DEFERRED;\n")
+            # DEFERRABLE foreign keys (reconcile accepts them in place of a two-pass rule) are checked
+            # when the file's transaction commits, once every row of the group is in.
+            out.write(b"SET CONSTRAINTS ALL DEFERRED;\n")
             for table in tables:
                 two_pass = group.two_pass_columns(table.qualified)
                 rows = self.table_block(out, table, two_pass)

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner, Result
 
 from pgconvoy import embedded
+from pgconvoy.cli import main
 
 SQL_DIR = Path(__file__).parent / "sql"
 _counter = itertools.count()
@@ -57,6 +60,25 @@ def new_db(pg_server: str) -> Iterator[DatabaseFactory]:
     yield make
     for name in created:
         embedded.drop_database(pg_server, name)
+
+
+REPO = Path(__file__).parent.parent
+
+
+def invoke(*args: str) -> Result:
+    """Run a pgconvoy command in-process; re-raise a crash, and never let a traceback reach the user."""
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def repository_project(directory: Path) -> Path:
+    """A copy of the repository's own project (the sample's manifests), free to write target/ into."""
+    ignore = shutil.ignore_patterns(".venv", "target", ".git", "src", "tests", "benchmarks")
+    shutil.copytree(REPO, directory, ignore=ignore)
+    return directory
 
 
 def load_sql(name: str) -> str:

@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from conftest import DatabaseFactory, run_sql
+from conftest import DatabaseFactory, invoke, repository_project, run_sql
 from pgconvoy import samples
-from pgconvoy.cli import main
-
-REPO = Path(__file__).parent.parent
-
-
-def invoke(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's own project (the sample), copied so the test can write target/."""
-    path = tmp_path_factory.mktemp("build") / "project"
-    shutil.copytree(REPO, path, ignore=shutil.ignore_patterns(".venv", "target", ".git", "src", "tests", "benchmarks"))
-    return path
+    return repository_project(tmp_path_factory.mktemp("build") / "project")
 
 
 def test_build_of_the_repository_project_passes_and_writes_junit(project: Path,

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from conftest import DatabaseFactory
-from pgconvoy.cli import main
-
-REPO = Path(__file__).parent.parent
-
-
-def invoke(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert "Traceback" not in result.output
-    return result
+from conftest import DatabaseFactory, invoke, repository_project
 
 
 @pytest.fixture
@@ -89,8 +76,7 @@ def test_compile_with_an_unreachable_source_is_exit_2(sample_project: Path) -> N
 
 def test_repository_project_compiles_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
-    project = tmp_path / "repo"
-    shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(".venv", "target", ".git", "src", "tests"))
+    project = repository_project(tmp_path / "repo")
     result = invoke("compile", "--project-dir", str(project), "--format", "json")
     assert result.exit_code == 0, result.stdout
     manifest = json.loads((project / "target" / "manifest.json").read_text())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,21 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from click.testing import CliRunner, Result
 from test_schema_roundtrip import dump_schema
 
-from conftest import DatabaseFactory, query, run_sql
+from conftest import DatabaseFactory, invoke, query, repository_project, run_sql
 from pgconvoy import catalog, compare, samples, scratch
-from pgconvoy.cli import main
-
-REPO = Path(__file__).parent.parent
-
-
-def invoke(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def empty_target(new_db: DatabaseFactory, source: str, schemas: tuple[str, ...]) -> str:
@@ -49,9 +37,7 @@ def assert_same(source: str, target: str, schemas: list[str]) -> None:
 
 
 def project_copy(tmp_path: Path, data_format: str = "copy") -> Path:
-    project = tmp_path / "project"
-    ignore = shutil.ignore_patterns(".venv", "target", ".git", "src", "tests", "benchmarks")
-    shutil.copytree(REPO, project, ignore=ignore)
+    project = repository_project(tmp_path / "project")
     text = (project / "project.yml").read_text()
     (project / "project.yml").write_text(text.replace("data: {format: copy}", f"data: {{format: {data_format}}}"))
     return project

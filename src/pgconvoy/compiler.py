@@ -6,7 +6,6 @@ swapped in at the end, so a compile that fails half-way leaves the previous outp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ from pgconvoy import catalog, data, graph, manifest, reconcile, render
 from pgconvoy.artifacts import manifest_json, migration_order_md
 from pgconvoy.connect import connect, describe
 from pgconvoy.errors import PgConvoyError
+from pgconvoy.runner import file_sha256
 
 MANIFEST_JSON = "manifest.json"
 MIGRATION_ORDER = "MIGRATION_ORDER.md"
@@ -74,21 +74,13 @@ def compile_project(
 def _files(directory: Path) -> list[dict[str, Any]]:
     """Every rendered file with its size and sha256, in run order (by name)."""
     return [
-        {"name": name, "bytes": (directory / name).stat().st_size, "sha256": _sha256(directory / name)}
+        {"name": name, "bytes": (directory / name).stat().st_size, "sha256": file_sha256(directory / name)}
         for name in sorted(_relative(directory))
     ]
 
 
 def _relative(directory: Path) -> list[str]:
     return [p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -163,10 +163,10 @@ class _Runner:
                         report(0, rows)
         except psycopg.Error as exc:
             error = _describe_error(path.name, current, exc)
-            return FileResult(path.name, "failed", _sha256(path), sum(tables.values()),
+            return FileResult(path.name, "failed", file_sha256(path), sum(tables.values()),
                               round(time.monotonic() - started, 3), tables, error)
         except sqlfile.SqlFileError as exc:
-            return FileResult(path.name, "failed", _sha256(path), 0, round(time.monotonic() - started, 3), {},
+            return FileResult(path.name, "failed", file_sha256(path), 0, round(time.monotonic() - started, 3), {},
                               exc.message)
         return FileResult(path.name, "done", digest.hexdigest(), sum(tables.values()),
                           round(time.monotonic() - started, 3), tables)
@@ -210,7 +210,7 @@ class _Runner:
 
     def _check_unchanged(self, done: list[Path], state: dict[str, Any]) -> None:
         for path in done:
-            if _sha256(path) != state[path.name]["sha256"]:
+            if file_sha256(path) != state[path.name]["sha256"]:
                 raise PgConvoyError(
                     f"{path.name} changed since it was applied to the target, so the run cannot resume",
                     hint="apply the new files to an empty target (without resume), or restore the old file",
@@ -267,7 +267,8 @@ def _loaded(table: Name | None, rows: int) -> tuple[str, int] | None:
     return str(table), rows
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in blocks (data files can be gigabytes)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -91,3 +91,21 @@ def test_new_database_compiles_with_cycles_and_self_references(new_db: DatabaseF
     result = invoke("compile", "--project-dir", str(tmp_path), "--source", uri, "--format", "json")
     data = json.loads(result.stdout)
     assert result.exit_code == 0, data["findings"]
+
+
+def test_schema_command_writes_schemas_that_validate_the_repository_manifests(tmp_path: Path) -> None:
+    import jsonschema
+    import yaml
+
+    from conftest import REPO
+
+    result = invoke("schema", "--dir", str(tmp_path))
+    assert result.exit_code == 0
+    project_schema = json.loads((tmp_path / "project.schema.json").read_text())
+    group_schema = json.loads((tmp_path / "group.schema.json").read_text())
+    jsonschema.validate(yaml.safe_load((REPO / "project.yml").read_text()), project_schema)
+    for group in sorted((REPO / "groups").glob("*.yml")):
+        jsonschema.validate(yaml.safe_load(group.read_text()), group_schema)
+    bad = {"tables": [{"hotels": {"rows": "three"}}], "colour": "blue"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, group_schema)

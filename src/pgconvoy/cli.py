@@ -278,6 +278,26 @@ def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: 
     sys.exit(_report(results, fmt, output, compiled.target, console))
 
 
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path(".schemas"),
+              show_default=True, help="Where to write project.schema.json, group.schema.json, checks.schema.json.")
+@user_errors
+def schema(directory: Path) -> None:
+    """Write JSON Schemas of the manifests, for editors (e.g. YAML language servers).
+
+    With the YAML extension of VS Code: `# yaml-language-server: $schema=.schemas/group.schema.json`
+    at the top of a group file."""
+    import json
+
+    from pgconvoy import manifest
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for kind in ("project", "group", "checks"):
+        path = directory / f"{kind}.schema.json"
+        path.write_text(json.dumps(manifest.json_schema(kind), indent=2) + "\n")
+        click.echo(f"wrote {path}")
+
+
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     main()

@@ -106,7 +106,7 @@ def _rows(value: Any) -> Any:
 
 class TableSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rows: Annotated[Rows | None, BeforeValidator(_rows)] = None
+    rows: Annotated[Rows | None, BeforeValidator(_rows, json_schema_input_type=int | Rows | None)] = None
     two_pass: list[str] = Field(default_factory=list, description="columns loaded as NULL, then UPDATEd")
     deferred: bool = Field(False, description="load with its foreign keys added after the data")
 
@@ -120,7 +120,10 @@ def _table_item(value: Any) -> Any:
     raise _fail(f"expected a table name or a one-key map {{name: {{rows, two_pass, deferred}}}}, got {_shown(value)}")
 
 
-TableItem = Annotated[dict[str, TableSpec], BeforeValidator(_table_item)]
+# The JSON Schema (for editors) shows what users may write: a bare name or a one-key map.
+TableItem = Annotated[
+    dict[str, TableSpec], BeforeValidator(_table_item, json_schema_input_type=str | dict[str, TableSpec | None])
+]
 
 
 class IndexSpec(BaseModel):
@@ -161,7 +164,8 @@ class GroupManifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     description: str | None = None
     tables: list[TableItem]
-    indexes: list[Annotated[IndexSpec, BeforeValidator(_index_item)]] = Field(default_factory=list)
+    indexes: list[Annotated[IndexSpec, BeforeValidator(_index_item, json_schema_input_type=str | IndexSpec)]] = Field(
+        default_factory=list)
     rls: dict[str, RlsSpec] = Field(default_factory=dict)
     expect: Expect | None = None
 

@@ -1,8 +1,10 @@
-"""Catalog introspection + FK graph on a wide catalog (2,000 tables, 3,000 FKs), beside pg_dump --schema-only.
+"""Catalog introspection, FK graph and compile on a wide catalog (2,000 tables, 3,000 FKs), beside
+pg_dump --schema-only.
 
 Run: .venv/bin/python benchmarks/bench_catalog.py [--tables 2000]
 Prints wall times (median of 5), the number of queries pgconvoy sent (the same for 20 tables as for 2,000),
-and the ratio to `pg_dump --schema-only` of the same database, measured in this same run.
+and the ratio to `pg_dump --schema-only` of the same database, measured in this same run. Then the steps of
+`compile` on a project written by `init`: reconcile and render (pure functions) and the whole command.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from pgconvoy import catalog, embedded, graph
+from pgconvoy import catalog, compiler, embedded, graph, initproject, manifest, reconcile, render
 
 
 def schema_sql(tables: int) -> str:
@@ -75,6 +77,24 @@ def measure(base: str, tables: int) -> dict[str, float | int]:
             "max_depth": g.max_depth}
 
 
+def measure_compile(base: str, tables: int) -> None:
+    uri = embedded.with_database(base, f"bench_{tables}")
+    with psycopg.connect(uri) as conn:
+        cat = catalog.introspect(conn)
+    project = Path(tempfile.mkdtemp(prefix="pgconvoy-bench-project-"))
+    initproject.write(project, cat, graph.build(cat), uri, force=False)
+    loaded = manifest.load_project(project)
+    t_reconcile, result = timed(lambda: reconcile.reconcile(cat, loaded))
+    assert isinstance(result, reconcile.Result) and result.layout is not None, result
+    layout = result.layout
+    t_render, files = timed(lambda: render.render_schema(cat, layout))
+    t_compile, compiled = timed(lambda: compiler.compile_project(project, source=uri), repeat=3)
+    assert isinstance(compiled, compiler.CompileResult) and compiled.ok
+    print(f"\ncompile of {len(cat.tables)} tables in {len(layout.groups)} groups: reconcile {t_reconcile:.3f}s, "
+          f"render {t_render:.3f}s ({len(files)} files), whole command {t_compile:.3f}s "  # type: ignore[arg-type]
+          "(introspect + reconcile + render + data of empty tables + artifacts; median of 3)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tables", type=int, default=2000)
@@ -89,6 +109,7 @@ def main() -> None:
               f"{r['introspect_exact_s']:>11.3f}s {r['graph_s']:>7.3f}s {r['pg_dump_s']:>10.3f}s "
               f"{total / float(r['pg_dump_s']):>6.2f}")
     print("ratio = (introspect + graph) / pg_dump --schema-only, same database, same run; medians of 5")
+    measure_compile(base, args.tables)
 
 
 if __name__ == "__main__":

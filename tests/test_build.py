@@ -78,3 +78,43 @@ def test_compare_sample_with_itself_and_a_changed_copy(new_db: DatabaseFactory) 
     result = invoke("compare", a, b, "--schemas", "public,hotels", "--format", "json")
     assert result.exit_code == 1
     assert any("public.hotels" in json.dumps(d) for d in json.loads(result.stdout)["differences"])
+
+
+def test_build_into_a_given_empty_database(project: Path, new_db: DatabaseFactory,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    scratch_db = new_db()
+    result = invoke("build", "--project-dir", str(project), "--scratch", "url", "--scratch-url", scratch_db,
+                    "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert all(r["status"] in ("PASS", "WARN") for r in json.loads(result.stdout)["results"])
+    from conftest import query
+
+    assert query(scratch_db, "select count(*) from public.code_embeddings") == [(4333,)]
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-not-found, unused-ignore]
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _docker_answers(), reason="no Docker daemon answers on this machine")
+def test_build_into_a_docker_postgres_15(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    result = invoke("build", "--project-dir", str(project), "--scratch", "docker", "--image", "pgvector/pgvector:pg15")
+    assert result.exit_code == 0, result.output
+
+
+def test_docker_scratch_without_a_daemon_is_a_clear_exit_2(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if _docker_answers():
+        pytest.skip("a Docker daemon answers here")
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    result = invoke("check", "--project-dir", str(project), "--scratch", "docker")
+    assert result.exit_code == 2
+    assert "Docker" in result.stderr

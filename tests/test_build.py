@@ -118,3 +118,29 @@ def test_docker_scratch_without_a_daemon_is_a_clear_exit_2(project: Path, monkey
     result = invoke("check", "--project-dir", str(project), "--scratch", "docker")
     assert result.exit_code == 2
     assert "Docker" in result.stderr
+
+
+def test_custom_checks_use_project_wide_defaults(project: Path, new_db: DatabaseFactory, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """checks/*.sql and checks/*.yml without thresholds of their own take project.yml's check_defaults."""
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    own = repository_project(tmp_path / "own")
+    (own / "checks").mkdir(exist_ok=True)
+    # 3 failing rows each: hotels as failing rows
+    (own / "checks" / "three_hotels.sql").write_text("select id from public.hotels\n")
+    (own / "checks" / "more.yml").write_text("checks:\n  - name: three_tenants\n"
+                                             "    sql: select tenant_id from public.tenant_registry\n")
+    target = new_db(files=["sample:supabase_stub", "sample:hotel"])
+
+    def statuses(defaults: str) -> dict[str, str]:
+        text = (project / "project.yml").read_text() + defaults
+        (own / "project.yml").write_text(text)
+        result = invoke("check", "--project-dir", str(own), "--target", target, "--format", "json",
+                        "--select", "custom:*")
+        return {r["name"]: r["status"] for r in json.loads(result.stdout)["results"]}
+
+    assert statuses("") == {"custom:three_hotels": "FAIL", "custom:three_tenants": "FAIL"}
+    relaxed = "check_defaults: {error_if: '>5', warn_if: '>0'}\n"
+    assert statuses(relaxed) == {"custom:three_hotels": "WARN", "custom:three_tenants": "WARN"}
+    assert statuses("check_defaults: {severity: warn, warn_if: '>10'}\n") == {
+        "custom:three_hotels": "PASS", "custom:three_tenants": "PASS"}

@@ -28,7 +28,8 @@ OnResult = Callable[[int, int, CheckResult], None]
 
 def project_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
     found = [*_manifest_checks(loaded, cat), *checks.builtin_checks(cat, loaded.project.lints)]
-    found += checks.load_custom_checks(loaded.root / "checks")
+    defaults = loaded.project.check_defaults
+    found += checks.load_custom_checks(loaded.root / "checks", defaults.model_dump())
     found += [_yaml_check(c.spec, loaded, cat) for c in loaded.checks]
     return found
 
@@ -66,10 +67,13 @@ def _index_table(index: str, tables: Sequence[str], cat: Catalog) -> Name:
 
 
 def _yaml_check(spec: CheckSpec, loaded: LoadedProject, cat: Catalog) -> Check:
+    defaults = loaded.project.check_defaults
+    severity = spec.severity or defaults.severity
     if spec.sql is not None:
-        return Check(name=f"custom:{spec.name}", kind="custom", severity=spec.severity, sql=spec.sql,
+        return Check(name=f"custom:{spec.name}", kind="custom", severity=severity, sql=spec.sql,
                      description=spec.description or "", plain_search_path=True, tags=("custom",),
-                     error_if=spec.error_if or "!=0", warn_if=spec.warn_if or "!=0")
+                     error_if=spec.error_if or defaults.error_if or "!=0",
+                     warn_if=spec.warn_if or defaults.warn_if or "!=0")
     params = dict(spec.params)
     table = _resolve(str(params.pop("table", "")), loaded, cat)
     makers: dict[str, Callable[..., Check]] = {
@@ -78,7 +82,7 @@ def _yaml_check(spec: CheckSpec, loaded: LoadedProject, cat: Catalog) -> Check:
     if spec.kind not in makers:
         raise PgConvoyError(f"check {spec.name!r}: unknown kind {spec.kind!r}", hint="kinds: rows, index, rls")
     try:
-        return makers[spec.kind](table, **params, severity=spec.severity)
+        return makers[spec.kind](table, **params, severity=severity)
     except TypeError as exc:
         raise PgConvoyError(f"check {spec.name!r}: {exc}") from None
 

@@ -194,6 +194,8 @@ class Project(BaseModel):
     lints: dict[str, LintLevel] = Field(default_factory=dict, description="rule name or code -> severity")
     warn_error: bool = Field(False, description="treat warnings as errors")
     target: str = "target"
+    check_defaults: CheckDefaults = Field(default_factory=lambda: CheckDefaults(),
+                                          description="severity, warn_if, error_if of custom checks that set none")
 
 
 # --- checks/*.yml ---------------------------------------------------------------------------------
@@ -210,18 +212,6 @@ def _threshold(value: Any) -> Any:
 Threshold = Annotated[str | None, BeforeValidator(_threshold)]
 
 
-def passes(threshold: str, failures: int) -> bool:
-    """Whether `failures` meets a dbt-style threshold such as '>0' (True: the threshold is hit)."""
-    match = _THRESHOLD.match(threshold)
-    if match is None:
-        raise ValueError(threshold)
-    op, number = match.group(1), int(match.group(2))
-    return {
-        "=": failures == number, "==": failures == number, "!=": failures != number, "<>": failures != number,
-        ">": failures > number, ">=": failures >= number, "<": failures < number, "<=": failures <= number,
-    }[op]
-
-
 class CheckSpec(BaseModel):
     """A custom check: a query returning failing rows (`sql`) or a built-in `kind` with `params`."""
 
@@ -231,15 +221,24 @@ class CheckSpec(BaseModel):
     sql: str | None = None
     kind: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    severity: Literal["error", "warn"] = "error"
+    severity: Literal["error", "warn"] | None = None  # None: project.yml check_defaults
     warn_if: Threshold = None
-    error_if: Threshold = ">0"
+    error_if: Threshold = None
 
     @model_validator(mode="after")
     def _one_source(self) -> CheckSpec:
         if (self.sql is None) == (self.kind is None):
             raise _fail("expected exactly one of sql or kind")
         return self
+
+
+class CheckDefaults(BaseModel):
+    """project.yml `check_defaults:`, for custom checks that set none of their own (dbt's test config)."""
+
+    model_config = ConfigDict(extra="forbid")
+    severity: Literal["error", "warn"] = "error"
+    warn_if: Threshold = "!=0"
+    error_if: Threshold = "!=0"
 
 
 class ChecksFile(BaseModel):

@@ -11,6 +11,7 @@ An optional header sets how it is judged, as dbt's test config does:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pgconvoy.checks.engine import Check, parse_threshold
@@ -20,17 +21,19 @@ from pgconvoy.errors import PgConvoyError
 _KNOWN = {"severity", "error_if", "warn_if", "tags", "description", "remediation", "enabled"}
 
 
-def load_custom_checks(directory: Path | str) -> list[Check]:
-    """Every `*.sql` in `directory` (sorted by file name) as a check named `custom:<file stem>`."""
+def load_custom_checks(directory: Path | str, defaults: Mapping[str, str] | None = None) -> list[Check]:
+    """Every `*.sql` in `directory` (sorted by file name) as a check named `custom:<file stem>`.
+
+    `defaults` (severity, warn_if, error_if) apply where a file's header sets none (project-wide config)."""
     folder = Path(directory)
     if not folder.is_dir():
         return []
-    return [custom_check(path) for path in sorted(folder.glob("*.sql"))]
+    return [custom_check(path, defaults) for path in sorted(folder.glob("*.sql"))]
 
 
-def custom_check(path: Path) -> Check:
+def custom_check(path: Path, defaults: Mapping[str, str] | None = None) -> Check:
     text = path.read_text()
-    header = parse_header(text)
+    header = {**(defaults or {}), **parse_header(text)}
     where = f"{path}"
     unknown = sorted(set(header) - _KNOWN)
     if unknown:

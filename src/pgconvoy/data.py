@@ -52,6 +52,7 @@ from pgconvoy.graph import load_unit
 from pgconvoy.layout import DataFormat, Group, Layout
 
 INSERT_BATCH = 500
+REPORT_ROWS = 2000
 ROLLBACK_FILE = "rollback.sql"
 VALIDATE_DIR = "validate"
 ROLLBACK_NOTE = (
@@ -299,14 +300,18 @@ class _Exporter:
             raise _privilege_error(self.conn, table, exc) from None
 
     def _copy(self, out: BinaryIO, select: sql.Composed, label: str) -> int:
-        rows = 0
+        rows = pending = 0
         with self.conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(select)) as copy:
             for chunk in copy:
                 out.write(chunk)
                 # COPY text format escapes newlines inside values, so each newline ends one row.
                 added = bytes(chunk).count(b"\n")
                 rows += added
-                self.report(label, added)
+                pending += added
+                if pending >= REPORT_ROWS:  # a chunk is about one row: a progress update each costs too much
+                    self.report(label, pending)
+                    pending = 0
+        self.report(label, pending)
         return rows
 
     def _inserts(self, out: BinaryIO, head: str, select: sql.Composed, columns: list[str], label: str) -> int:

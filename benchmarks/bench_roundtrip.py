@@ -24,6 +24,7 @@ either side. One run of each step (a run this long needs no median): read the ra
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
 import shutil
@@ -348,6 +349,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pgconvoy-roundtrip-", dir=args.workdir))
     log = work / "commands.log"
     print(f"work directory {work} (log of the timed commands: {log})", flush=True)
+    if not args.keep:  # registered first, so it runs last: after the server has stopped at exit
+        atexit.register(shutil.rmtree, work, ignore_errors=True)
     try:
         base = embedded.start(work / "pg", delete_on_exit=True)
         env = {**os.environ, "PGCONVOY_HOME": str(work / "home"), "PYTHONWARNINGS": "ignore"}

@@ -283,12 +283,16 @@ def equal(source: str, target: str) -> str:
     return f"{verdict} (compared in {time.perf_counter() - started:.1f}s)"
 
 
-def run_pgconvoy(base: str, source: str, work: Path, env: dict[str, str], log: Path) -> tuple[list[Step], str, int]:
-    project = work / "project"
-    target = empty_target(base, "bench_pgconvoy")
+def run_pgconvoy(base: str, source: str, work: Path, env: dict[str, str], log: Path,
+                 foreign_keys: str = "during") -> tuple[list[Step], str, int]:
+    project = work / f"project-{foreign_keys}"
+    target = empty_target(base, f"bench_pgconvoy_{foreign_keys}")
     cmd = pgconvoy_cmd()
     subprocess.run([*cmd, "init", "--source", source, "--dir", str(project)], check=True, env=env,
                    stdout=subprocess.DEVNULL)
+    manifest = project / "project.yml"  # init writes `data:` as a block; add the loading mode to it
+    manifest.write_text(manifest.read_text().replace("  format: copy\n",
+                                                     f"  format: copy\n  foreign_keys: {foreign_keys}\n"))
     steps = [
         measure("pgconvoy compile", [*cmd, "compile", "--project-dir", str(project)], env, log),
         measure("pgconvoy run", [*cmd, "run", "--project-dir", str(project), "--target", target], env, log),
@@ -325,18 +329,17 @@ def write_restore_list(bin_dir: Path, dump_dir: Path, path: Path) -> None:
 
 
 def print_table(rows: list[tuple[str, list[Step], str, int]]) -> None:
-    print(f"\n{'step':<32} {'wall s':>8} {'peak RSS MB':>12}")
+    print(f"\n{'step':<44} {'wall s':>8} {'peak RSS MB':>12}")
     for label, steps, verdict, size in rows:
         for step in steps:
-            print(f"{step.name:<32} {step.seconds:>8.1f} {step.peak_mb:>12.0f}")
+            print(f"{step.name:<44} {step.seconds:>8.1f} {step.peak_mb:>12.0f}")
         total = sum(s.seconds for s in steps)
-        print(f"{'  = ' + label + ' total':<32} {total:>8.1f} {max(s.peak_mb for s in steps):>12.0f}"
+        print(f"{'  = ' + label + ' total':<44} {total:>8.1f} {max(s.peak_mb for s in steps):>12.0f}"
               f"   files {size / 2**20:,.0f} MiB, equal to source: {verdict}")
-    base = sum(s.seconds for s in rows[1][1])
-    ours = sum(s.seconds for s in rows[0][1])
-    print(f"\nratio pgconvoy / (pg_dump + pg_restore, default compression) = {ours / base:.2f}")
-    print(f"ratio pgconvoy / (pg_dump -Z0 + pg_restore)                 = "
-          f"{ours / sum(s.seconds for s in rows[2][1]):.2f}")
+    totals = {label: sum(s.seconds for s in steps) for label, steps, _, _ in rows}
+    for ours in (label for label in totals if label.startswith("pgconvoy")):
+        for theirs in (label for label in totals if label.startswith("pg_dump")):
+            print(f"ratio {ours} / {theirs}: {totals[ours] / totals[theirs]:.2f}")
     print("one run of each step (no median); peak RSS of the client processes only, not the server's")
 
 
@@ -365,6 +368,7 @@ def main() -> None:
         results = []
         for label, runner in (
             ("pgconvoy", lambda: run_pgconvoy(base, source, work, env, log)),
+            ("pgconvoy, foreign_keys: after", lambda: run_pgconvoy(base, source, work, env, log, "after")),
             ("pg_dump/pg_restore", lambda: run_pg_dump(base, source, work, env, log, label="default", extra=[])),
             ("pg_dump -Z0/pg_restore", lambda: run_pg_dump(base, source, work, env, log, label="z0",
                                                           extra=["-Z0"])),

@@ -36,21 +36,25 @@ def assert_same(source: str, target: str, schemas: list[str]) -> None:
     assert result.tables and all(t.checksum_equal and t.rows_a == t.rows_b for t in result.tables)
 
 
-def project_copy(tmp_path: Path, data_format: str = "copy") -> Path:
+def project_copy(tmp_path: Path, data_format: str = "copy", foreign_keys: str = "during") -> Path:
     project = repository_project(tmp_path / "project")
     text = (project / "project.yml").read_text()
-    (project / "project.yml").write_text(text.replace("data: {format: copy}", f"data: {{format: {data_format}}}"))
+    data = f"data: {{format: {data_format}, foreign_keys: {foreign_keys}}}"
+    (project / "project.yml").write_text(text.replace("data: {format: copy}", data))
     return project
 
 
-@pytest.mark.parametrize("data_format", ["copy", "insert"])
-def test_sample_round_trip(new_db: DatabaseFactory, tmp_path: Path, data_format: str) -> None:
+@pytest.mark.parametrize(("data_format", "foreign_keys"), [("copy", "during"), ("insert", "during"),
+                                                         ("copy", "after")])
+def test_sample_round_trip(new_db: DatabaseFactory, tmp_path: Path, data_format: str, foreign_keys: str) -> None:
     source = new_db(files=["sample:supabase_stub", "sample:hotel"])
-    project = project_copy(tmp_path, data_format)
+    project = project_copy(tmp_path, data_format, foreign_keys)
     compiled = invoke("compile", "--project-dir", str(project), "--source", source)
     assert compiled.exit_code == 0, compiled.output
     data_file = (project / "target" / "13-data-reservations.sql").read_text()
     assert ("COPY public.calendar_events" in data_file) == (data_format == "copy")
+    schema_file = (project / "target" / "04-schema-reservations.sql").read_text()
+    assert ("FOREIGN KEY" in schema_file) == (foreign_keys == "during")
     target = empty_target(new_db, source, ("public", "hotels"))
     ran = invoke("run", "--project-dir", str(project), "--target", target)
     assert ran.exit_code == 0, ran.output

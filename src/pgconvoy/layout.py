@@ -13,6 +13,7 @@ from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.graph import FkGraph, forward_references
 
 DataFormat = Literal["copy", "insert"]
+ForeignKeys = Literal["during", "after"]
 DATA_OFFSET = 9
 
 
@@ -41,6 +42,7 @@ class Group:
 class Layout:
     groups: tuple[Group, ...]  # ordered by number
     data_format: DataFormat = "copy"
+    foreign_keys: ForeignKeys = "during"  # "after": every FK is added in post-data, once the rows are in
 
     @property
     def tables(self) -> tuple[Name, ...]:

@@ -180,6 +180,9 @@ class GroupManifest(BaseModel):
 class DataOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal["copy", "insert"] = "copy"
+    foreign_keys: Literal["during", "after"] = Field(
+        default="during", description="during: foreign keys are in place while rows load (every file checks itself); "
+        "after: they are added once all data is in, as pg_restore does (faster on large databases)")
 
 
 class Project(BaseModel):

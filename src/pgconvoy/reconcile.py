@@ -237,7 +237,8 @@ def _layout(ctx: _Context) -> Layout:
             deferred=tuple(names[p.index] for p in placements if p.spec.deferred),
             description=group.manifest.description,
         ))
-    return Layout(tuple(groups), ctx.project.project.data.format)
+    data = ctx.project.project.data
+    return Layout(tuple(groups), data.format, data.foreign_keys)
 
 
 def _apply_lints(ctx: _Context, warn_error: bool) -> tuple[Finding, ...]:

@@ -253,7 +253,8 @@ class _Plan:
             if fk.inherited:
                 continue
             known = fk.external or self.catalog.table(fk.ref_table) is not None
-            if (fk.table, fk.name) in forward or not fk.validated or not known:
+            late = self.layout.foreign_keys == "after" or (fk.table, fk.name) in forward
+            if late or not fk.validated or not known:
                 self.late_fks.append(fk)
             else:
                 block.foreign_keys.append(fk)

@@ -63,48 +63,47 @@ def test_sample_round_trip(new_db: DatabaseFactory, tmp_path: Path, data_format:
     assert query(target, positions) == query(source, positions)
 
 
-DEFERRED_SQL = """
-create table nodes (id int primary key, parent_id int references nodes, label text);
-insert into nodes values (1, null, 'root'), (2, 5, 'points at a later row'), (5, 1, 'child');
-"""
-
-
-def test_deferred_table_loads_without_a_second_pass(new_db: DatabaseFactory, tmp_path: Path) -> None:
-    source = new_db(sql=DEFERRED_SQL)
-    (tmp_path / "groups").mkdir()
-    (tmp_path / "project.yml").write_text("name: t\nschemas: [public]\n")
-    (tmp_path / "groups" / "01-all.yml").write_text("tables:\n  - nodes: {rows: 3, deferred: true}\n")
-    compiled = invoke("compile", "--project-dir", str(tmp_path), "--source", source, "--format", "json")
-    assert compiled.exit_code == 0, compiled.stdout
-    assert "FOREIGN KEY" not in (tmp_path / "target" / "01-schema-all.sql").read_text()
-    late = "".join(p.read_text() for p in (tmp_path / "target").glob("*-post-constraints.sql"))
-    assert "FOREIGN KEY (parent_id)" in late  # added once the rows are in
-    target = new_db()
-    assert invoke("run", "--project-dir", str(tmp_path), "--target", target).exit_code == 0
-    assert_same(source, target, ["public"])
-
-
 # Every row references the next one, so each INSERT batch (500 rows) points into the batch after it.
-# Within one statement immediate checks wait for the statement's end; across statements only a
-# deferred constraint waits for the commit.
-DEFERRABLE_SQL = """
-create table nodes (id int primary key, parent_id int references nodes deferrable, label text);
+# Within one statement immediate checks wait for the statement's end (a single COPY would pass anyway);
+# across statements the FK must be added after the data, or be DEFERRABLE and checked at commit.
+def chained_nodes(fk: str) -> str:
+    return f"""
+create table nodes (id int primary key, parent_id int references nodes {fk}, label text);
 insert into nodes select g, nullif(g + 1, 1201), 'n' || g from generate_series(1, 1200) g;
 """
 
 
-def test_deferrable_self_reference_loads_without_two_pass(new_db: DatabaseFactory, tmp_path: Path) -> None:
-    source = new_db(sql=DEFERRABLE_SQL)
-    (tmp_path / "groups").mkdir()
-    (tmp_path / "project.yml").write_text("name: t\nschemas: [public]\ndata: {format: insert}\n")
-    (tmp_path / "groups" / "01-all.yml").write_text("tables: [nodes]\n")
-    compiled = invoke("compile", "--project-dir", str(tmp_path), "--source", source, "--format", "json")
+def compile_one_group(source: str, directory: Path, tables: str) -> Path:
+    """A one-group project over `source` in INSERT format, compiled; returns its target directory."""
+    (directory / "groups").mkdir()
+    (directory / "project.yml").write_text("name: t\nschemas: [public]\ndata: {format: insert}\n")
+    (directory / "groups" / "01-all.yml").write_text(f"tables: {tables}\n")
+    compiled = invoke("compile", "--project-dir", str(directory), "--source", source, "--format", "json")
     assert compiled.exit_code == 0, compiled.stdout
-    assert "DEFERRABLE" in (tmp_path / "target" / "01-schema-all.sql").read_text()  # in place during the load
+    return directory / "target"
+
+
+def run_and_compare(new_db: DatabaseFactory, source: str, directory: Path) -> None:
     target = new_db()
-    ran = invoke("run", "--project-dir", str(tmp_path), "--target", target)
+    ran = invoke("run", "--project-dir", str(directory), "--target", target)
     assert ran.exit_code == 0, ran.output
     assert_same(source, target, ["public"])
+
+
+def test_deferred_table_loads_without_a_second_pass(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    source = new_db(sql=chained_nodes(""))
+    target_dir = compile_one_group(source, tmp_path, "[{nodes: {rows: 1200, deferred: true}}]")
+    assert "FOREIGN KEY" not in (target_dir / "01-schema-all.sql").read_text()
+    late = "".join(p.read_text() for p in target_dir.glob("*-post-constraints.sql"))
+    assert "FOREIGN KEY (parent_id)" in late  # added once the rows are in
+    run_and_compare(new_db, source, tmp_path)
+
+
+def test_deferrable_self_reference_loads_without_two_pass(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    source = new_db(sql=chained_nodes("deferrable"))
+    target_dir = compile_one_group(source, tmp_path, "[nodes]")
+    assert "DEFERRABLE" in (target_dir / "01-schema-all.sql").read_text()  # in place during the load
+    run_and_compare(new_db, source, tmp_path)
 
 
 BIG_SQL = """

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from pgconvoy.checks.engine import parse_threshold
 from pgconvoy.errors import PgConvoyError
 
 PROJECT_FILE = "project.yml"
@@ -203,12 +204,15 @@ class Project(BaseModel):
 
 # --- checks/*.yml ---------------------------------------------------------------------------------
 
-_THRESHOLD = re.compile(r"^\s*(==|=|!=|<>|>=|<=|>|<)\s*(\d+)\s*$")
-
-
 def _threshold(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and _THRESHOLD.match(value)):
+    if value is None:
         return value
+    if isinstance(value, str):
+        try:
+            parse_threshold(value)  # the check engine's own reading of it
+            return value
+        except PgConvoyError:
+            pass
     raise _fail(f"expected a comparison with a number like '>0' or '>=10', got {_shown(value)}")
 
 

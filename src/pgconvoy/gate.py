@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgconvoy import catalog, checks, compiler, runner, scratch
+from pgconvoy import catalog, checks, compiler, reconcile, runner, scratch
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.checks import Check, CheckResult
 from pgconvoy.connect import connect
@@ -53,10 +53,8 @@ def _resolve(written: str, loaded: LoadedProject, cat: Catalog) -> Name:
     """A manifest's table name as the catalog's table (compile has already rejected ambiguous names)."""
     if "." in written:
         return Name.parse(written)
-    for schema in loaded.project.schemas:
-        if cat.table(Name(schema, written)) is not None:
-            return Name(schema, written)
-    return Name(loaded.project.schemas[0], written)
+    found = reconcile.tables_named(cat, loaded.project.schemas, written)
+    return found[0] if found else Name(loaded.project.schemas[0], written)
 
 
 def _index_table(index: str, tables: Sequence[str], cat: Catalog) -> Name:

@@ -19,9 +19,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pgconvoy.catalog.model import Catalog, Name, Table
-from pgconvoy.graph import FkGraph, forward_references, strongly_connected
-from pgconvoy.layout import DATA_OFFSET
+from pgconvoy.catalog.model import Catalog, Name
+from pgconvoy.graph import FkGraph, strongly_connected
+from pgconvoy.layout import DATA_OFFSET, two_pass_rules
 
 HUB_DEPENDENTS = 3
 MAX_GROUPS = DATA_OFFSET  # group NN's data file is NN+9: ten groups would collide with the data files
@@ -155,10 +155,7 @@ def manifests(catalog: Catalog, graph: FkGraph, groups: list[ProposedGroup]) -> 
     """(file name, YAML-ready data) for every group file, baselines taken from the catalog as it is now."""
     order = tuple(t for g in groups for t in g.tables)
     short = _short_names(catalog)
-    two_pass: dict[Name, set[str]] = defaultdict(set)
-    for table, fks in forward_references(catalog, order).items():
-        for fk in fks:
-            two_pass[table].update(fk.columns)
+    two_pass = two_pass_rules(catalog, order)
     files = []
     for number, group in enumerate(groups, 1):
         files.append((f"{number:02d}-{group.name}.yml", _group_data(catalog, group, two_pass, short)))
@@ -174,7 +171,7 @@ def _short_names(catalog: Catalog) -> dict[Name, str]:
 
 
 def _group_data(
-    catalog: Catalog, group: ProposedGroup, two_pass: dict[Name, set[str]], short: dict[Name, str]
+    catalog: Catalog, group: ProposedGroup, two_pass: dict[Name, tuple[str, ...]], short: dict[Name, str]
 ) -> dict[str, object]:
     entries: list[object] = []
     indexes: list[str] = []
@@ -189,9 +186,9 @@ def _group_data(
             spec["rows"] = {"expected": rows, "tolerance": TOLERANCE} if rows >= 100 else rows
             total += rows
         if two_pass.get(name):
-            spec["two_pass"] = sorted(two_pass[name])
+            spec["two_pass"] = list(two_pass[name])
         entries.append({short[name]: spec} if spec else short[name])
-        indexes += [i.name for i in table.indexes if _covers_a_foreign_key(table, i.columns)]
+        indexes += [i.name for i in table.indexes if any(i.covers(fk) for fk in table.foreign_keys if not fk.inherited)]
         if table.rls_enabled:
             state: dict[str, object] = {"enabled": True}
             if table.rls_forced:
@@ -204,14 +201,6 @@ def _group_data(
         data["rls"] = rls
     data["expect"] = {"tables": len(group.tables), "rows": total}
     return data
-
-
-def _covers_a_foreign_key(table: Table, columns: tuple[str | None, ...]) -> bool:
-    return any(
-        fk.columns and tuple(columns[: len(fk.columns)]) == fk.columns
-        for fk in table.foreign_keys
-        if not fk.inherited
-    )
 
 
 def project_data(catalog: Catalog, source: str, has_password: bool) -> dict[str, object]:

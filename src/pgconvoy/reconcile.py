@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -199,7 +200,7 @@ class _Context:
                           hint="check the spelling and project.yml schemas:")
                 return None
             return name
-        found = [Name(s, written) for s in self.project.project.schemas if self.catalog.table(Name(s, written))]
+        found = tables_named(self.catalog, self.project.project.schemas, written)
         if len(found) > 1:
             self.emit("PC105", f"{written}: ambiguous, it exists in {', '.join(str(n) for n in found)}", where,
                       hint=f"write it qualified, e.g. {found[0]}")
@@ -210,6 +211,11 @@ class _Context:
                       hint="check the spelling and project.yml schemas:")
             return None
         return found[0]
+
+
+def tables_named(catalog: Catalog, schemas: Iterable[str], written: str) -> list[Name]:
+    """The catalog tables an unqualified manifest name can mean, one per schema of the project."""
+    return [Name(s, written) for s in schemas if catalog.table(Name(s, written)) is not None]
 
 
 def reconcile(catalog: Catalog, project: LoadedProject, *, warn_error: bool | None = None) -> Result:
@@ -489,8 +495,7 @@ def rule_unindexed_foreign_keys(ctx: _Context) -> None:
         table = ctx.catalog.table(fk.table)
         if name not in ctx.placed or table is None:
             continue
-        n = len(fk.columns)
-        if not any(ix.columns[:n] == fk.columns for ix in table.indexes):
+        if not any(ix.covers(fk) for ix in table.indexes):
             ctx.emit("PC402", f"{fk.table} foreign key {_fk_text(fk)} has no index that starts with its columns",
                      ctx.where(name), fk.table,
                      hint=f"CREATE INDEX ON {fk.table} ({', '.join(map(ident, fk.columns))})")

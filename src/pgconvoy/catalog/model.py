@@ -96,6 +96,10 @@ class Index:
     comment: str | None = None
     inherited: bool = False  # a partition's index attached to its partitioned parent's index
 
+    def covers(self, fk: ForeignKey) -> bool:
+        """The index starts with the foreign key's columns, in the constraint's order."""
+        return bool(fk.columns) and self.columns[: len(fk.columns)] == fk.columns
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:

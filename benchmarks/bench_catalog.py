@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from pgconvoy import catalog, compiler, embedded, graph, initproject, manifest, reconcile, render
+from pgconvoy import catalog, compiler, embedded, graph, initproject, manifest, reconcile
 
 
 def schema_sql(tables: int) -> str:
@@ -87,12 +87,19 @@ def measure_compile(base: str, tables: int) -> None:
     t_reconcile, result = timed(lambda: reconcile.reconcile(cat, loaded))
     assert isinstance(result, reconcile.Result) and result.layout is not None, result
     layout = result.layout
-    t_render, files = timed(lambda: render.render_schema(cat, layout))
+
+    def schema_side() -> compiler.SchemaSide:
+        with psycopg.connect(uri) as conn:
+            return compiler.schema_side(conn, compiler.take_archive(uri, cat), cat, layout)
+
+    t_schema, side = timed(schema_side)
+    assert isinstance(side, compiler.SchemaSide) and not side.findings, side
     t_compile, compiled = timed(lambda: compiler.compile_project(project, source=uri), repeat=3)
     assert isinstance(compiled, compiler.CompileResult) and compiled.ok
     print(f"\ncompile of {len(cat.tables)} tables in {len(layout.groups)} groups: reconcile {t_reconcile:.3f}s, "
-          f"render {t_render:.3f}s ({len(files)} files), whole command {t_compile:.3f}s "  # type: ignore[arg-type]
-          "(introspect + reconcile + render + data of empty tables + artifacts; median of 3)")
+          f"schema side {t_schema:.3f}s (pg_dump archive, placement, accounting, {len(side.files)} files), "
+          f"whole command {t_compile:.3f}s (locked snapshot + introspect + reconcile + schema side + data of "
+          "empty tables + artifacts; median of 3)")
 
 
 def main() -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import pwd
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +22,8 @@ from pgconvoy import embedded
 from pgconvoy.cli import main
 
 SQL_DIR = Path(__file__).parent / "sql"
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+PG15_USER = "embedded_postgres"  # initdb refuses to run as root
 _counter = itertools.count()
 
 
@@ -97,3 +101,40 @@ def run_sql(uri: str, script: str) -> None:
 def query(uri: str, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     with psycopg.connect(uri) as conn:
         return conn.execute(statement.encode(), params or None).fetchall()
+
+
+@pytest.fixture(scope="session")
+def pg15(pg_server: str) -> Iterator[str]:
+    """A PostgreSQL 15 server in a temporary directory (Debian's packages), for cross-version runs.
+
+    It runs as the user the embedded server already runs as when the tests run as root."""
+    if not (PG15_BIN / "initdb").exists():
+        pytest.skip(f"PostgreSQL 15 binaries not found in {PG15_BIN}")
+    as_user: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="pgconvoy-pg15-"))
+    if os.geteuid() == 0:
+        try:
+            account = pwd.getpwnam(PG15_USER)
+        except KeyError:
+            pytest.skip(f"running as root and there is no user {PG15_USER} to run PostgreSQL 15")
+        os.chown(base, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", PG15_USER, "--"]
+    pgdata = base / "data"
+    subprocess.run([*as_user, str(PG15_BIN / "initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres",
+                    "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+    subprocess.run([*as_user, str(PG15_BIN / "pg_ctl"), "-D", str(pgdata), "-o", f"-k {base} -h '' -p 5432",
+                    "-l", str(base / "log"), "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"host={base} port=5432 user=postgres dbname=postgres"
+    finally:
+        subprocess.run([*as_user, str(PG15_BIN / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def pg15_database(pg15: str, name: str) -> str:
+    """A fresh database on the PostgreSQL 15 server."""
+    with psycopg.connect(pg15, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}" template template0')
+    return pg15.replace("dbname=postgres", f"dbname={name}")

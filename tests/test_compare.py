@@ -54,26 +54,40 @@ CHANGES = [
     ("select setval('public.hotels_id_seq', 1)", ("sequence", "public.hotels_id_seq", "last_value 3 vs 1")),
     ("select setval('public.hotels_id_seq', 3, false)",
      ("sequence", "public.hotels_id_seq", "last_value 3 vs not called")),
+    # Schema: each object of pg_dump's archive, by its type and name, and where the two texts part.
     ("drop policy hotels_tenant_read on public.hotels",
-     ("policy", "public.hotels.hotels_tenant_read", "missing in B")),
+     ("policy", "public.hotels hotels_tenant_read", "missing in B")),
     ("alter policy hotels_tenant_read on public.hotels using (tenant_id = 2)",
-     ("policy", "public.hotels.hotels_tenant_read", "using (tenant_id = 1) vs (tenant_id = 2)")),
+     ("policy", "public.hotels hotels_tenant_read", "((tenant_id = 1))' vs '...OR SELECT USING ((tenant_id = 2))")),
     ("alter table public.hotels alter column name set default 'x'",
-     ("column", "public.hotels.name", "default 'unnamed'::text vs 'x'::text")),
+     ("table", "public.hotels", "DEFAULT 'unnamed'::text NOT NULL\" vs \"name text DEFAULT 'x'::text")),
     ("alter table public.hotels alter column kind set not null",
-     ("column", "public.hotels.kind", "not null False vs True")),
-    ("drop index public.hotels_tenant_id_idx", ("index", "public.hotels.hotels_tenant_id_idx", "missing in B")),
-    ("alter table public.hotels disable row level security", ("rls", "public.hotels", "enabled True vs False")),
+     ("table", "public.hotels", "'kind public.room_kind' vs 'kind public.room_kind NOT NULL'")),
+    ("drop index public.hotels_tenant_id_idx", ("index", "public.hotels_tenant_id_idx", "missing in B")),
+    ("alter table public.hotels disable row level security", ("row security", "public.hotels", "missing in B")),
     ("alter table public.hotels drop constraint hotels_stars_check",
-     ("constraint", "public.hotels.hotels_stars_check", "missing in B")),
+     ("table", "public.hotels", "only A has CONSTRAINT hotels_stars_check CHECK")),
     ("alter table public.hotels drop constraint hotels_tenant_id_fkey",
-     ("foreign_key", "public.hotels.hotels_tenant_id_fkey", "missing in B")),
+     ("fk constraint", "public.hotels hotels_tenant_id_fkey", "missing in B")),
     ("create table public.extra (id int)", ("table", "public.extra", "missing in A")),
     ("create or replace view public.hotel_names as select id, name, stars from public.hotels",
-     ("view", "public.hotel_names", "definition")),
+     ("view", "public.hotel_names", "only B has stars")),
     ("create or replace function public.hotel_count() returns bigint language sql stable as $$ select 1::bigint $$",
-     ("function", "public.hotel_count()", "definition")),
-    ("alter type public.room_kind add value 'family'", ("type", "public.room_kind", "labels")),
+     ("function", "public.hotel_count()", "select count(*) from public.hotels $$' vs 'AS $$ select 1::bigint")),
+    ("alter type public.room_kind add value 'family'", ("type", "public.room_kind", "only B has 'family'")),
+    ("grant select on public.hotels to public", ("acl", "TABLE hotels in schema public", "missing in A")),
+    ("comment on column public.hotels.name is 'the name'",
+     ("comment", "COLUMN hotels.name in schema public", "missing in A")),
+    ("create statistics public.hotels_stats on tenant_id, stars from public.hotels",
+     ("statistics", "public.hotels_stats", "missing in A")),
+    ("alter table public.hotels alter column name set storage external",
+     ("table", "public.hotels", "ALTER COLUMN name SET STORAGE EXTERNAL")),
+    ("alter table public.hotels set (fillfactor = 70)", ("table", "public.hotels", "fillfactor")),
+    ("create rule hotels_keep as on delete to public.hotels do instead nothing",
+     ("rule", "public.hotels hotels_keep", "missing in A")),
+    ("alter default privileges grant select on tables to public",
+     ("default acl", "DEFAULT PRIVILEGES FOR TABLES", "missing in A")),
+    ("select lo_from_bytea(777001, 'x')", ("large object", "777001", "missing in A")),
 ]
 
 
@@ -98,13 +112,25 @@ def test_duplicated_row_with_the_same_count_is_found(new_db: DatabaseFactory) ->
     assert result.differences == (compare.Difference("checksum", "public.log", "same 3 rows, different content"),)
 
 
-def test_column_order_does_not_matter_but_a_missing_column_is_reported(new_db: DatabaseFactory) -> None:
+def test_column_order_does_not_hide_equal_rows_but_the_schema_differs(new_db: DatabaseFactory) -> None:
     a = new_db(sql="create table public.t (x int, y text); insert into public.t values (1, 'one');")
     b = new_db(sql="create table public.t (y text, x int, z int); insert into public.t values ('one', 1, 7);")
     result = compare.compare_urls(a, b)
-    # Positions differ, which is not a difference worth reporting; column z is, the data is not.
-    assert result.differences == (compare.Difference("column", "public.t.z", "missing in A"),)
+    # The rows are checksummed by column name, over the columns both sides have: equal. The tables are
+    # not the same (column order matters to SELECT * and COPY), and that is named.
     assert result.tables[0].checksum_equal is True
+    assert [(d.kind, d.object) for d in result.differences] == [("table", "public.t")]
+
+
+def test_tables_whose_joined_names_collide_are_two_tables(new_db: DatabaseFactory) -> None:
+    """a."b.c" and "a.b".c print alike joined with a dot: they are still matched by (schema, name)."""
+    shape = 'create schema a; create schema "a.b"; create table a."b.c" (v int); create table "a.b".c (v int);'
+    a = new_db(sql=shape + 'insert into a."b.c" values (1);')
+    b = new_db(sql=shape + 'insert into "a.b".c values (1);')
+    result = compare.compare_urls(a, b)
+    assert not result.equal
+    assert {(d.kind, d.object, d.detail) for d in result.differences} == {
+        ("rows", 'a."b.c"', "1 vs 0"), ("rows", '"a.b".c', "0 vs 1")}
 
 
 def test_schemas_limit_what_is_compared(new_db: DatabaseFactory) -> None:

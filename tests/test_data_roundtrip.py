@@ -7,12 +7,7 @@ row counts and an order-independent checksum of each table's rows, computed in S
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -24,8 +19,6 @@ from pgconvoy import catalog, data, embedded, graph, layout, runner
 from pgconvoy.catalog.model import Catalog
 
 TRIGGERS_FILE = "20-post-triggers.sql"
-PG15_BIN = Path("/usr/lib/postgresql/15/bin")
-PG15_USER = "embedded_postgres"  # initdb refuses to run as root
 
 
 def make_source(new_db: DatabaseFactory, *, vector: bool = True) -> str:
@@ -139,33 +132,6 @@ def test_round_trip_keeps_every_value(new_db: DatabaseFactory, tmp_path: Path, f
     assert query(target, "select updated_at > now() - interval '1 minute' from edge.events where id = 4") == [(True,)]
 
 
-@pytest.fixture(scope="session")
-def pg15() -> Iterator[str]:
-    """A PostgreSQL 15 server in a temporary directory (Debian's packages), for cross-version runs."""
-    if not (PG15_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL 15 binaries not found in {PG15_BIN}")
-    as_user: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="pgconvoy-pg15-"))
-    if os.geteuid() == 0:
-        try:
-            account = pwd.getpwnam(PG15_USER)
-        except KeyError:
-            pytest.skip(f"running as root and there is no user {PG15_USER} to run PostgreSQL 15")
-        os.chown(base, account.pw_uid, account.pw_gid)
-        as_user = ["runuser", "-u", PG15_USER, "--"]
-    pgdata = base / "data"
-    subprocess.run([*as_user, str(PG15_BIN / "initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres",
-                    "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
-    subprocess.run([*as_user, str(PG15_BIN / "pg_ctl"), "-D", str(pgdata), "-o", f"-k {base} -h '' -p 5432",
-                    "-l", str(base / "log"), "-w", "start"], check=True, capture_output=True)
-    try:
-        yield f"host={base} port=5432 user=postgres dbname=postgres"
-    finally:
-        subprocess.run([*as_user, str(PG15_BIN / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
-
-
 def test_round_trip_from_postgres_15_to_18(pg15: str, new_db: DatabaseFactory, tmp_path: Path) -> None:
     with psycopg.connect(pg15, autocommit=True) as conn:
         conn.execute("drop database if exists edge15")
@@ -186,17 +152,19 @@ def test_round_trip_from_postgres_15_to_18(pg15: str, new_db: DatabaseFactory, t
 
 @pytest.mark.parametrize("fmt", ["copy", "insert"])
 def test_round_trip_with_the_rendered_schema(new_db: DatabaseFactory, tmp_path: Path, fmt: layout.DataFormat) -> None:
-    """The whole target/ (schema renderer's files and these data files) applied by the runner."""
-    from pgconvoy import render
+    """The whole target/ (the placed schema archive and these data files) applied by the runner."""
+    from pgconvoy import compiler
+    from pgconvoy.connect import resolve
 
     source = make_source(new_db)
     cat = read_catalog(source)
     plan = layout.single_group(cat, graph.build(cat), data_format=fmt)
     target_dir = tmp_path / "target"
     target_dir.mkdir()
-    for name, text in render.render_schema(cat, plan).items():
-        (target_dir / name).write_text(text)
     with psycopg.connect(source) as conn:
+        side = compiler.schema_side(conn, compiler.take_archive(resolve(source), cat), cat, plan)
+        for name, text in side.files.items():
+            (target_dir / name).write_text(text)
         data.write_data(conn, cat, plan, target_dir)
     target = new_db(files=["sample:supabase_stub"])
     run_sql(target, "create extension if not exists vector with schema extensions")

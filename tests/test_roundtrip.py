@@ -14,23 +14,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from test_schema_roundtrip import dump_schema
+from fidelity import prepared_target, schema_lines
 
 from conftest import DatabaseFactory, invoke, query, repository_project, run_sql
-from pgconvoy import catalog, compare, samples, scratch
-
-
-def empty_target(new_db: DatabaseFactory, source: str, schemas: tuple[str, ...]) -> str:
-    """An empty database as a real Supabase target looks: stubs, roles, and the auth users the rows reference."""
-    target = new_db()
-    with psycopg.connect(source) as src:
-        cat = catalog.introspect(src, catalog.Options(schemas=schemas, rows="none"))
-        scratch.prepare(target, src, cat)
-    return target
+from pgconvoy import compare, samples
 
 
 def assert_same(source: str, target: str, schemas: list[str]) -> None:
-    assert dump_schema(target) == dump_schema(source)
+    assert schema_lines(target) == schema_lines(source)
     result = compare.compare_urls(source, target, schemas=schemas)
     assert result.equal, result.differences
     assert result.tables and all(t.checksum_equal and t.rows_a == t.rows_b for t in result.tables)
@@ -55,7 +46,7 @@ def test_sample_round_trip(new_db: DatabaseFactory, tmp_path: Path, data_format:
     assert ("COPY public.calendar_events" in data_file) == (data_format == "copy")
     schema_file = (project / "target" / "04-schema-reservations.sql").read_text()
     assert ("FOREIGN KEY" in schema_file) == (foreign_keys == "during")
-    target = empty_target(new_db, source, ("public", "hotels"))
+    target = prepared_target(new_db, source)
     ran = invoke("run", "--project-dir", str(project), "--target", target)
     assert ran.exit_code == 0, ran.output
     assert_same(source, target, ["public", "hotels"])

@@ -27,6 +27,16 @@ def test_dollar_quotes_keep_semicolons_and_other_tags() -> None:
     assert texts(f"{body};\nselect $$a;b$$; select 1") == [body, "select $$a;b$$", "select 1"]
 
 
+def test_sql_standard_function_bodies_keep_their_semicolons() -> None:
+    """BEGIN ATOMIC ... END, as pg_dump prints it (psql's own heuristic: only inside CREATE FUNCTION or
+    PROCEDURE; CASE ... END nests); BEGIN as a statement and a quoted 'end;' are not bodies."""
+    body = "CREATE FUNCTION f() RETURNS bigint\n    LANGUAGE sql\n    BEGIN ATOMIC\n SELECT 1;\n SELECT 2;\nEND"
+    proc = "create or replace procedure p() begin atomic select case when true then 1 end; select 2; end"
+    assert texts(f"{body};\n{proc};\nBEGIN; select 'end;'; COMMIT;") == [body, proc, "BEGIN", "select 'end;'", "COMMIT"]
+    assert texts("create table t (a int check (a > 0)); select 1") == ["create table t (a int check (a > 0))",
+                                                                     "select 1"]
+
+
 def test_dollar_sign_in_identifiers_and_parameters_is_not_a_quote() -> None:
     assert texts("select a$b$c, $1 from t; select 2;") == ["select a$b$c, $1 from t", "select 2"]
 

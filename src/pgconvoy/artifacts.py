@@ -17,17 +17,20 @@ from pgconvoy.data import DataFileInfo
 from pgconvoy.graph import FkGraph
 from pgconvoy.layout import Layout
 from pgconvoy.manifest import LoadedProject
+from pgconvoy.placement import Placed, Placement
 from pgconvoy.reconcile import Finding
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 def manifest_json(
     catalog: Catalog, graph: FkGraph, project: LoadedProject, layout: Layout, findings: Sequence[Finding],
-    files: list[dict[str, Any]], data_files: Sequence[DataFileInfo], source: str,
+    files: list[dict[str, Any]], data_files: Sequence[DataFileInfo], source: str, placement: Placement,
 ) -> dict[str, Any]:
-    """The plan, the findings and the files with their sha256: what `run`, `check` and CI read."""
+    """The plan, the findings, the files with their sha256 and the objects each creates: what `run`,
+    `check` and CI read."""
     loaded = {t.table: t.rows for f in data_files for t in f.tables}
+    objects = {name: [_object(p) for p in placed] for name, placed in placement.files.items()}
     return {
         "version": MANIFEST_VERSION,
         "project": project.project.name,
@@ -49,8 +52,17 @@ def manifest_json(
         "order": [str(t) for t in layout.tables],
         "cycles": [[str(n) for n in c] for c in graph.cycles],
         "findings": [_finding(f) for f in findings],
-        "files": files,
+        "files": [f | {"objects": objects[f["name"]]} if f["name"] in objects else f for f in files],
+        "not_migrated": [{"type": d.entry.desc, "name": d.entry.name, "reason": d.reason}
+                         for d in placement.dropped],
     }
+
+
+def _object(placed: Placed) -> dict[str, str]:
+    """An entry of a file: its archive type and the object's name (as PostgreSQL identifies it)."""
+    entry = placed.entry
+    name = placed.obj.identity if placed.obj is not None else entry.name
+    return {"type": entry.desc, "name": name}
 
 
 def _table(catalog: Catalog, graph: FkGraph, name: Name, two_pass: tuple[str, ...], rows: int | None

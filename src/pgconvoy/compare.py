@@ -1,5 +1,7 @@
-"""Compare two databases: per table, row counts and a content checksum computed in each database,
-and every schema difference between their catalogs.
+"""Compare two databases: per table, row counts and a content checksum computed in each database;
+large objects; sequence positions; and every object of the schema, from pg_dump's archive of each
+side (every object kind pg_dump knows, grants and comments included), named when it is missing on a
+side or its SQL differs.
 
 The checksum is order-independent: each row becomes md5(ROW(columns)::text), the 128-bit digest is cut
 into two 64-bit halves, and each half is summed as numeric over the table. A sum does not care about
@@ -18,19 +20,25 @@ trips does not grow with the number of tables.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import os
+import secrets
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from pgconvoy import catalog
+from pgconvoy.archive import Archive, DumpOptions, dump, merge
 from pgconvoy.catalog.model import Catalog, Name, Table
-from pgconvoy.catalog.model import Sequence as SequenceDef
+from pgconvoy.quote import qualified
 
 _SETTINGS = (
     ("TimeZone", "UTC"), ("DateStyle", "ISO, YMD"), ("IntervalStyle", "postgres"),
@@ -78,7 +86,72 @@ def compare(
     digests_a = table_digests(a_conn, cat_a.tables, columns)
     digests_b = table_digests(b_conn, cat_b.tables, columns)
     tables = _table_comparisons(cat_a, cat_b, digests_a, digests_b)
-    return Comparison(tables=tables, differences=(*_data_differences(tables), *schema_differences(cat_a, cat_b)))
+    archive_a, archive_b = _archive(a_conn, cat_a), _archive(b_conn, cat_b)
+    if _major(archive_a) != _major(archive_b):
+        archive_a, archive_b = _spelled_alike(archive_a), _spelled_alike(archive_b)
+    return Comparison(tables=tables, differences=(
+        *_data_differences(tables), *_large_object_differences(a_conn, b_conn),
+        *schema_differences(archive_a, archive_b), *_sequence_differences(cat_a, cat_b)))
+
+
+def _archive(conn: psycopg.Connection[Any], cat: Catalog) -> Archive:
+    """pg_dump's schema archive of the side, with its large objects' metadata when it has any."""
+    info = conn.info
+    conninfo = make_conninfo(info.dsn, password=info.password) if info.password else info.dsn
+    archive = dump(conninfo, DumpOptions(exclude_schemas=cat.excluded_schemas))
+    conn.rollback()
+    row = conn.execute("SELECT EXISTS (SELECT FROM pg_catalog.pg_largeobject_metadata)").fetchone()
+    conn.rollback()
+    if row and row[0]:
+        archive = merge(archive, dump(conninfo, DumpOptions(large_objects_only=True)))
+    return archive
+
+
+def _major(archive: Archive) -> str:
+    return archive.server_version.split(".")[0]
+
+
+def _spelled_alike(archive: Archive) -> Archive:
+    """The archive as the embedded server prints it. Views, rules, policies and defaults are printed by
+    the server that holds them, and PostgreSQL 15 and 18 spell the same view differently: sides of two
+    major versions are both restored into a scratch database of the embedded server and dumped again.
+    An entry that does not restore there (a role or platform schema it needs is missing) keeps its text."""
+    from pgconvoy import embedded
+
+    base = embedded.default_server()
+    name = f"pgconvoy_compare_{os.getpid()}_{secrets.token_hex(4)}"
+    uri = embedded.create_database(base, name)
+    try:
+        subprocess.run([str(embedded.bin_dir() / "pg_restore"), "--no-owner", "--dbname", uri],
+                       input=archive.data, capture_output=True, check=False)
+        again = dump(uri, DumpOptions())
+    finally:
+        embedded.drop_database(base, name)
+    respelled = {(e.desc, e.namespace, e.tag): e for e in again.entries}
+    entries = tuple(
+        replace(e, defn=respelled[(e.desc, e.namespace, e.tag)].defn)
+        if (e.desc, e.namespace, e.tag) in respelled else e
+        for e in archive.entries
+    )
+    return replace(archive, entries=entries)
+
+
+def _large_object_differences(a: psycopg.Connection[Any], b: psycopg.Connection[Any]) -> list[Difference]:
+    """Large objects by oid: present on both sides, with the same contents (an md5 each)."""
+    query = "SELECT oid::bigint, md5(pg_catalog.lo_get(oid)) FROM pg_catalog.pg_largeobject_metadata"
+    sides = []
+    for conn in (a, b):
+        conn.rollback()
+        sides.append(dict(conn.execute(query).fetchall()))
+        conn.rollback()
+    found_a, found_b = sides
+    found = []
+    for oid in sorted(found_a.keys() | found_b.keys()):
+        if oid not in found_b or oid not in found_a:
+            found.append(Difference("large object", str(oid), f"missing in {'B' if oid not in found_b else 'A'}"))
+        elif found_a[oid] != found_b[oid]:
+            found.append(Difference("large object", str(oid), "different content"))
+    return found
 
 
 def compare_urls(a_url: str, b_url: str, *, schemas: Sequence[str] | None = None) -> Comparison:
@@ -108,7 +181,7 @@ def _shared_columns(a: Catalog, b: Catalog) -> dict[Name, tuple[str, ...]]:
 
 
 def checksum_sql(tables: Iterable[Table], columns: Mapping[Name, tuple[str, ...]]) -> sql.Composed | None:
-    """One statement returning (name, rows, sum1, sum2) for every table; None when there is none."""
+    """One statement returning (schema, name, rows, sum1, sum2) for every table; None when there is none."""
     parts = [_table_digest_sql(t, columns.get(t.qualified, tuple(c.name for c in t.columns))) for t in tables]
     return sql.SQL("\nUNION ALL\n").join(parts) if parts else None
 
@@ -119,19 +192,19 @@ def _table_digest_sql(table: Table, columns: Sequence[str]) -> sql.Composed:
     only = sql.SQL("") if table.kind == "partitioned" else sql.SQL("ONLY ")
     row = sql.SQL(", ").join(sql.SQL("r.") + sql.Identifier(c) for c in columns)
     return sql.SQL(
-        "SELECT {name} AS name, count(*) AS rows,"
+        "SELECT {schema} AS schema, {name} AS name, count(*) AS rows,"
         " coalesce(sum(('x' || substr(d.h, 1, 16))::bit(64)::bigint), 0) AS sum1,"
         " coalesce(sum(('x' || substr(d.h, 17, 16))::bit(64)::bigint), 0) AS sum2"
         " FROM {only}{table} AS r CROSS JOIN LATERAL (SELECT md5(ROW({row})::text) AS h) AS d"
     ).format(
-        name=sql.Literal(str(table.qualified)), only=only,
+        schema=sql.Literal(table.schema), name=sql.Literal(table.name), only=only,
         table=sql.Identifier(table.schema, table.name), row=row,
     )
 
 
 def table_digests(
     conn: psycopg.Connection[Any], tables: Iterable[Table], columns: Mapping[Name, tuple[str, ...]]
-) -> dict[str, _Digest]:
+) -> dict[Name, _Digest]:
     """Row count and checksum of every table, in one statement inside one read-only snapshot."""
     statement = checksum_sql(tables, columns)
     if statement is None:
@@ -142,18 +215,19 @@ def table_digests(
         for setting, value in _SETTINGS:
             conn.execute("SELECT set_config(%s, %s, true)", (setting, value))
         rows = conn.execute(statement).fetchall()
-    return {r[0]: _Digest(int(r[1]), (int(r[2]), int(r[3]))) for r in rows}
+    return {Name(r[0], r[1]): _Digest(int(r[2]), (int(r[3]), int(r[4]))) for r in rows}
 
 
 def _table_comparisons(
-    a: Catalog, b: Catalog, digests_a: Mapping[str, _Digest], digests_b: Mapping[str, _Digest]
+    a: Catalog, b: Catalog, digests_a: Mapping[Name, _Digest], digests_b: Mapping[Name, _Digest]
 ) -> tuple[TableComparison, ...]:
+    """Tables matched by (schema, name), never by a joined string: `a."b.c"` and `"a.b".c` are two tables."""
     names = sorted({t.qualified for t in a.tables} | {t.qualified for t in b.tables})
     result = []
     for name in names:
-        da, db = digests_a.get(str(name)), digests_b.get(str(name))
+        da, db = digests_a.get(name), digests_b.get(name)
         same = None if da is None or db is None else da == db
-        result.append(TableComparison(str(name), da.rows if da else None, db.rows if db else None, same))
+        result.append(TableComparison(qualified(name), da.rows if da else None, db.rows if db else None, same))
     return tuple(result)
 
 
@@ -172,76 +246,81 @@ def _data_differences(tables: Iterable[TableComparison]) -> list[Difference]:
 # --- schema -----------------------------------------------------------------------------------------
 
 
-def schema_differences(a: Catalog, b: Catalog) -> list[Difference]:
-    """Every difference between two catalogs, as (kind, object, detail)."""
-    found: list[Difference] = []
-    tables_a, tables_b = {str(t.qualified): t for t in a.tables}, {str(t.qualified): t for t in b.tables}
-    found += _keyed("table", tables_a, tables_b, lambda t: {})
-    for name in sorted(tables_a.keys() & tables_b.keys()):
-        found += _table_differences(name, tables_a[name], tables_b[name])
-    found += _keyed("sequence", {str(s.qualified): s for s in a.sequences},
-                    {str(s.qualified): s for s in b.sequences}, _sequence_fields)
-    found += _keyed("view", {str(v.qualified): v for v in a.views}, {str(v.qualified): v for v in b.views},
-                    lambda v: {"materialized": v.materialized, "definition": v.definition})
-    found += _keyed("function", {f.signature: f for f in a.functions}, {f.signature: f for f in b.functions},
-                    lambda f: {"returns": f.returns, "language": f.language, "definition": f.definition})
-    found += _keyed("type", {str(t.qualified): t for t in a.types}, {str(t.qualified): t for t in b.types},
-                    lambda t: {"kind": t.kind, "labels": t.labels, "base type": t.base_type, "not null": t.not_null,
-                               "default": t.default, "checks": t.checks, "attributes": t.attributes})
-    return found
-
-
-def _table_differences(name: str, a: Table, b: Table) -> list[Difference]:
-    found: list[Difference] = []
-    if (a.rls_enabled, a.rls_forced) != (b.rls_enabled, b.rls_forced):
-        found += _fields("rls", name, {"enabled": a.rls_enabled, "forced": a.rls_forced},
-                         {"enabled": b.rls_enabled, "forced": b.rls_forced})
-    found += _keyed("column", {f"{name}.{c.name}": c for c in a.columns}, {f"{name}.{c.name}": c for c in b.columns},
-                    lambda c: {"type": c.type, "not null": c.not_null, "default": c.default, "identity": c.identity,
-                               "generated": c.generated, "collation": c.collation})
-    found += _keyed("constraint", {f"{name}.{c.name}": c for c in a.constraints},
-                    {f"{name}.{c.name}": c for c in b.constraints},
-                    lambda c: {"definition": c.definition, "validated": c.validated})
-    found += _keyed("foreign_key", {f"{name}.{f.name}": f for f in a.foreign_keys},
-                    {f"{name}.{f.name}": f for f in b.foreign_keys},
-                    lambda f: {"definition": f.definition, "validated": f.validated})
-    found += _keyed("index", {f"{name}.{i.name}": i for i in a.indexes}, {f"{name}.{i.name}": i for i in b.indexes},
-                    lambda i: {"definition": i.definition, "valid": i.valid})
-    found += _keyed("policy", {f"{name}.{p.name}": p for p in a.policies},
-                    {f"{name}.{p.name}": p for p in b.policies},
-                    lambda p: {"command": p.command, "permissive": p.permissive, "roles": ", ".join(p.roles),
-                               "using": p.using, "with check": p.with_check})
-    found += _keyed("trigger", {f"{name}.{t.name}": t for t in a.triggers},
-                    {f"{name}.{t.name}": t for t in b.triggers},
-                    lambda t: {"definition": t.definition, "enabled": t.enabled})
-    return found
-
-
-def _sequence_fields(s: SequenceDef) -> dict[str, object]:
-    return {
-        "last_value": "not called" if s.last_value is None else s.last_value,
-        "type": s.type, "start": s.start, "increment": s.increment, "minimum": s.minimum,
-        "maximum": s.maximum, "cache": s.cache, "cycle": s.cycle,
-    }
-
-
-def _keyed(kind: str, a: Mapping[str, Any], b: Mapping[str, Any],
-           fields: Callable[[Any], Mapping[str, object]]) -> list[Difference]:
-    """Objects matched by key: missing on either side, else each field that differs."""
+def schema_differences(a: Archive, b: Archive) -> list[Difference]:
+    """Every object that is missing on a side or whose SQL differs, from the two sides' pg_dump archives:
+    each archive entry (table, index, grant, comment, policy, default privilege, ...) is one object."""
+    entries_a, entries_b = _schema_entries(a), _schema_entries(b)
+    names = {key: name for key, (_, name) in (entries_a | entries_b).items()}
     found = []
-    for key in sorted(a.keys() | b.keys()):
-        if key not in b:
-            found.append(Difference(kind, key, "missing in B"))
-        elif key not in a:
-            found.append(Difference(kind, key, "missing in A"))
-        else:
-            found += _fields(kind, key, fields(a[key]), fields(b[key]))
+    for key in sorted(entries_a.keys() | entries_b.keys()):
+        kind, name = key[0].lower(), names[key]
+        if key not in entries_b:
+            found.append(Difference(kind, name, "missing in B"))
+        elif key not in entries_a:
+            found.append(Difference(kind, name, "missing in A"))
+        elif entries_a[key][0] != entries_b[key][0]:
+            found.append(Difference(kind, name, _first_difference(entries_a[key][0], entries_b[key][0])))
     return found
 
 
-def _fields(kind: str, key: str, a: Mapping[str, object], b: Mapping[str, object]) -> list[Difference]:
-    return [Difference(kind, key, f"{field} {_show(a[field])} vs {_show(b[field])}")
-            for field in a if a[field] != b[field]]
+_NOT_SCHEMA = frozenset({"ENCODING", "STDSTRINGS", "SEARCHPATH", "DATABASE", "DATABASE PROPERTIES", "BLOBS"})
+
+
+def _schema_entries(archive: Archive) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(type, schema, tag) -> (the entry's SQL with what pg_restore adds from the entry: access method,
+    tablespace; the object's name); database-level entries are left out (the names differ)."""
+    found: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for e in archive.entries:
+        if e.desc in _NOT_SCHEMA or e.tag.startswith("DATABASE "):
+            continue
+        if all(line.startswith("--") for line in e.defn.strip().splitlines()):
+            continue  # no SQL: pg_dump's note that initdb creates schema public (its owner differs)
+        key = (e.desc, e.namespace or "", e.tag)
+        text = "\n".join(line.rstrip() for line in e.defn.strip().splitlines())
+        if e.tableam:
+            text += f"\n-- access method {e.tableam}"
+        if e.tablespace:
+            text += f"\n-- tablespace {e.tablespace}"
+        while key in found:  # pg_dump tags are unique in practice; never let two entries hide each other
+            key = (key[0], key[1], key[2] + "'")
+        found[key] = (text, e.name)
+    return found
+
+
+def _first_difference(a: str, b: str) -> str:
+    """Where two SQL texts part: the first line one has and the other has not, or the first two lines
+    that differ, each shown around the first character where they part (a trailing comma or semicolon
+    is punctuation, not a difference of its own)."""
+    lines_a = [line.strip().rstrip(",;") for line in a.splitlines()]
+    lines_b = [line.strip().rstrip(",;") for line in b.splitlines()]
+    for op, i1, _, j1, _ in difflib.SequenceMatcher(a=lines_a, b=lines_b, autojunk=False).get_opcodes():
+        if op == "delete":
+            return f"only A has {_show(lines_a[i1])}"
+        if op == "insert":
+            return f"only B has {_show(lines_b[j1])}"
+        if op == "replace":
+            return _part(lines_a[i1], lines_b[j1])
+    return "the same lines, spaced differently"
+
+
+def _part(a: str, b: str) -> str:
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = max(at - 30, 0)
+    def window(text: str) -> str:
+        return ("..." if start else "") + text[start:at + 40] + ("..." if len(text) > at + 40 else "")
+    return f"{window(a)!r} vs {window(b)!r}"
+
+
+def _sequence_differences(a: Catalog, b: Catalog) -> list[Difference]:
+    """Sequence positions (their definitions are schema entries)."""
+    pos_a = {str(s.qualified): s.last_value for s in a.sequences}
+    pos_b = {str(s.qualified): s.last_value for s in b.sequences}
+    return [Difference("sequence", name, f"last_value {_position(pos_a[name])} vs {_position(pos_b[name])}")
+            for name in sorted(pos_a.keys() & pos_b.keys()) if pos_a[name] != pos_b[name]]
+
+
+def _position(value: int | None) -> str:
+    return "not called" if value is None else str(value)
 
 
 def _show(value: object) -> str:

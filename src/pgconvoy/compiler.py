@@ -1,4 +1,6 @@
-"""`pgconvoy compile`: load the project, read the source's catalog, reconcile, and render `target/`.
+"""`pgconvoy compile`: load the project; in one locked snapshot of the source read its catalog,
+reconcile it with the manifests, take pg_dump's schema archive, place and account for every entry,
+and export the rows; then render `target/`.
 
 Nothing is rendered when a finding is an error. The new `target/` is written beside the old one and
 swapped in at the end, so a compile that fails half-way leaves the previous output as it was.
@@ -6,19 +8,28 @@ swapped in at the end, so a compile that fails half-way leaves the previous outp
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from rich.console import Console
 
-from pgconvoy import catalog, data, graph, manifest, reconcile, render
+from pgconvoy import accounting, catalog, data, graph, manifest, placement, reconcile, render, snapshot
+from pgconvoy.archive import Archive, DumpOptions, dump, merge, start
 from pgconvoy.artifacts import manifest_json, migration_order_md
-from pgconvoy.connect import connect, describe
+from pgconvoy.catalog.model import Name
+from pgconvoy.catalog.objects import PG_LARGEOBJECT, read_objects
+from pgconvoy.connect import connect, describe, resolve
 from pgconvoy.errors import PgConvoyError
+from pgconvoy.layout import Layout
+from pgconvoy.platform import PLATFORM_ROLES
 from pgconvoy.runner import file_sha256
 
 MANIFEST_JSON = "manifest.json"
@@ -46,29 +57,86 @@ def compile_project(
         raise PgConvoyError(f"{loaded.file}: no source database",
                             hint="set source: in project.yml, PGCONVOY_SOURCE, or pass --source")
     target = project_dir / loaded.project.target
+    options = catalog.Options(schemas=tuple(loaded.project.schemas))
     with connect(url) as conn:
-        cat = catalog.introspect(conn, catalog.Options(schemas=tuple(loaded.project.schemas)))
-        result = reconcile.reconcile(cat, loaded, warn_error=warn_error)
-        if result.layout is None or result.errors:
-            return CompileResult(loaded, result.findings, target, ())
-        staging = Path(tempfile.mkdtemp(prefix=".target-", dir=project_dir))
-        try:
-            schema_files = render.render_schema(cat, result.layout)
-            for name, text in schema_files.items():
-                (staging / name).write_text(text, encoding="utf-8")
-            data_files = data.write_data(conn, cat, result.layout, staging, progress=console)
-            g = graph.build(cat)
-            files = _files(staging)
-            _write_json(staging / MANIFEST_JSON,
-                        manifest_json(cat, g, loaded, result.layout, result.findings, files, data_files, describe(url)))
-            (staging / MIGRATION_ORDER).write_text(
-                migration_order_md(cat, g, loaded, result.layout, result.findings, files, data_files),
-                encoding="utf-8")
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        covered = catalog.scope(conn, options)
+        with snapshot.locked(conn, covered.tables) as snapshot_id, \
+                _archive(resolve(url), covered, snapshot_id) as dumped:
+            cat = catalog.read(conn, options)
+            if sorted(t.qualified for t in cat.tables) != sorted(covered.tables):
+                raise PgConvoyError("tables were created or dropped on the source while compile started",
+                                    hint="run compile again")
+            result = reconcile.reconcile(cat, loaded, warn_error=warn_error)
+            if result.layout is None or result.errors:
+                return CompileResult(loaded, result.findings, target, ())
+            schema = schema_side(conn, dumped(), cat, result.layout, excluded=result.excluded,
+                                 owners=loaded.project.owners == "keep")
+            judged = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint) for r in schema.findings],
+                                     warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
+            findings = reconcile.ordered((*result.findings, *judged))
+            if any(f.severity == "error" for f in judged):
+                return CompileResult(loaded, findings, target, ())
+            staging = Path(tempfile.mkdtemp(prefix=".target-", dir=project_dir))
+            try:
+                for name, text in schema.files.items():
+                    (staging / name).write_text(text, encoding="utf-8")
+                data_files = data.write_data(conn, cat, result.layout, staging, progress=console,
+                                             large_objects=schema.large_objects, counted=True)
+                g = graph.build(cat)
+                files = _files(staging)
+                _write_json(staging / MANIFEST_JSON,
+                            manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
+                                          schema.placement))
+                (staging / MIGRATION_ORDER).write_text(
+                    migration_order_md(cat, g, loaded, result.layout, findings, files, data_files),
+                    encoding="utf-8")
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
     _swap(staging, target)
-    return CompileResult(loaded, result.findings, target, tuple(sorted(_relative(target))))
+    return CompileResult(loaded, findings, target, tuple(sorted(_relative(target))))
+
+
+@dataclass(frozen=True)
+class SchemaSide:
+    placement: placement.Placement
+    files: dict[str, str]  # file name -> SQL
+    findings: tuple[accounting.Raw, ...]  # what the accounting found, severity not judged yet
+    large_objects: tuple[int, ...]  # oids whose contents the data side appends
+
+
+@contextmanager
+def _archive(conninfo: str, covered: catalog.Scope, snapshot_id: str) -> Iterator[Callable[[], Archive]]:
+    """pg_dump in the compile's snapshot, running while the catalog is read; yields the call that waits
+    for its archive (with the large objects' metadata when the source has any)."""
+    dumps = [start(conninfo, DumpOptions(snapshot=snapshot_id, exclude_schemas=covered.excluded_schemas))]
+    if covered.large_objects:
+        dumps.append(start(conninfo, DumpOptions(snapshot=snapshot_id, large_objects_only=True)))
+    try:
+        yield lambda: functools.reduce(merge, (d.result() for d in dumps))
+    finally:
+        for pending in dumps:
+            pending.cancel()
+
+
+def take_archive(conninfo: str, cat: catalog.Catalog) -> Archive:
+    """The archive `schema_side` places, dumped now (outside a compile's snapshot: tests, benchmarks)."""
+    archive = dump(conninfo, DumpOptions(exclude_schemas=cat.excluded_schemas))
+    lo = dump(conninfo, DumpOptions(large_objects_only=True))
+    return merge(archive, lo)
+
+
+def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Catalog, layout: Layout, *,
+                excluded: frozenset[Name] = frozenset(), owners: bool = False) -> SchemaSide:
+    """pg_dump's archive placed into files and accounted for; `conn` must see the archive's snapshot (it
+    reads the objects to account for)."""
+    objects = read_objects(conn, [s.name for s in cat.schemas])
+    large_objects = tuple(sorted(oid for classid, oid in objects if classid == PG_LARGEOBJECT))
+    placed = placement.place(archive, objects, cat, layout,
+                             placement.Options(excluded=excluded, platform_roles=PLATFORM_ROLES))
+    findings = tuple(accounting.account(objects, archive, placed, excluded))
+    files = render.render_schema(placed, cat, layout, render.Options(owners=owners))
+    return SchemaSide(placed, files, findings, large_objects)
 
 
 def _files(directory: Path) -> list[dict[str, Any]]:

@@ -5,9 +5,9 @@
   (`COPY t (cols) FROM stdin;`, the rows in COPY text format, `\\.`), or with `fmt="insert"` batches of
   multi-row `INSERT ... VALUES` for targets that cannot take COPY (a web SQL editor). Generated columns
   are left out (the target computes them); identity values are kept (`OVERRIDING SYSTEM VALUE`).
-- `NN-post-sequences.sql` (`sequences_file`, NN = `layout.last_data_number + 5`, the slot
-  `render.POST_STEPS` keeps for it): `setval` for every sequence of the layout's tables and every
-  free-standing sequence, so it runs after all the data.
+- `NN-post-sequences.sql` (`sequences_file`, the slot `placement.POST_STEPS` keeps for it): `setval`
+  for every sequence of the layout's tables and every free-standing sequence, after all the data;
+- the contents of large objects, at the end of `NN-post-large-objects.sql` (the schema side creates them).
 - `rollback.sql`: drops the layout's tables, last group first (see `ROLLBACK_NOTE`).
 - `validate/NN-GROUP.sql` per group: one query returning a row per failed check (row counts
   against the export, foreign keys without their referenced row, two-pass columns restored).
@@ -34,22 +34,23 @@ use `psql -v ON_ERROR_STOP=1 --single-transaction -f FILE`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pgconvoy import quote, render
+from pgconvoy import quote
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name, Table
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.graph import load_unit
 from pgconvoy.layout import DataFormat, Group, Layout
+from pgconvoy.placement import post_data_file
 
 INSERT_BATCH = 500
 REPORT_ROWS = 2000
@@ -116,8 +117,38 @@ class _Plan:
 
 
 def sequences_file(layout: Layout) -> str:
-    """The post-data file with the sequence positions, in the slot the schema renderer keeps for it."""
-    return render.post_data_file(layout, "sequences")
+    """The post-data file with the sequence positions, in the slot the placement keeps for it."""
+    return post_data_file(layout, "sequences")
+
+
+@contextmanager
+def _snapshot(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        yield  # the caller's snapshot
+        return
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+LO_CHUNK = 1 << 18
+
+
+def _large_objects(conn: psycopg.Connection[Any], oids: Sequence[int], out: BinaryIO) -> None:
+    """The contents of large objects, in 256 KiB pieces: `lo_put` into the objects the file created."""
+    out.write(b"\n-- Contents of the large objects.\n")
+    for oid in oids:
+        offset = 0
+        while True:
+            row = conn.execute("SELECT pg_catalog.encode(pg_catalog.lo_get(%s::oid, %s, %s), 'hex')",
+                               (oid, offset, LO_CHUNK)).fetchone()
+            chunk = row[0] if row else ""
+            if not chunk:
+                break
+            out.write(f"SELECT pg_catalog.lo_put('{oid}', {offset}, '\\x{chunk}');\n".encode())
+            offset += LO_CHUNK
+            if len(chunk) < 2 * LO_CHUNK:
+                break
 
 
 def write_data(
@@ -128,19 +159,28 @@ def write_data(
     *,
     fmt: DataFormat | None = None,
     progress: Console | None = None,
+    large_objects: Sequence[int] = (),
+    counted: bool = False,
 ) -> list[DataFileInfo]:
-    """Export the rows of `layout`'s tables from `conn` into `target_dir` (see the module docstring)."""
+    """Export the rows of `layout`'s tables from `conn` into `target_dir` (see the module docstring).
+
+    Inside the caller's transaction when one is open (compile's locked snapshot), else in one of its own.
+    `large_objects`: the oids whose contents go to the end of the large-objects file the schema side wrote.
+    `counted`: the catalog's exact row counts were read in this same snapshot, so a table counted empty
+    is not read again (a round trip saved per empty table)."""
     fmt = fmt or layout.data_format
     plan = _plan(catalog, layout)
     target_dir.mkdir(parents=True, exist_ok=True)
-    conn.rollback()
-    with _progress(progress) as report, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    with _progress(progress) as report, _snapshot(conn):
         conn.execute("SET LOCAL row_security = off")
         for name, value in _EXPORT_SETTINGS:
             conn.execute(sql.SQL("SELECT pg_catalog.set_config({}, {}, true)").format(name, value))
-        exporter = _Exporter(conn, fmt, report)
+        empty = frozenset(t.qualified for t in catalog.tables if counted and catalog.exact_rows and t.rows == 0)
+        exporter = _Exporter(conn, fmt, report, empty)
         files = [exporter.group_file(target_dir, plan, i) for i in range(len(plan.groups))]
+        if large_objects:
+            with (target_dir / post_data_file(layout, "large-objects")).open("ab") as out:
+                _large_objects(conn, large_objects, out)
         _write(target_dir / sequences_file(layout), _sequences_sql(conn, catalog, layout))
     _write(target_dir / ROLLBACK_FILE, _rollback_sql(layout))
     counts = {t.table: t for f in files for t in f.tables}
@@ -215,10 +255,12 @@ def _key(table: Table, two_pass: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class _Exporter:
-    def __init__(self, conn: psycopg.Connection[Any], fmt: DataFormat, report: Callable[[str, int], None]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], fmt: DataFormat, report: Callable[[str, int], None],
+                 counted_empty: frozenset[Name] = frozenset()) -> None:
         self.conn = conn
         self.fmt = fmt
         self.report = report
+        self.counted_empty = counted_empty  # counted in this snapshot: no need to read them
 
     def group_file(self, target_dir: Path, plan: _Plan, index: int) -> DataFileInfo:
         group, tables = plan.groups[index]
@@ -260,6 +302,9 @@ class _Exporter:
         comment = f"\n-- {quote.qualified(table.qualified)}"
         if two_pass:
             comment += f" ({', '.join(two_pass)} loaded as NULL, restored by a second pass)"
+        if table.qualified in self.counted_empty:
+            out.write((comment + ": no rows\n").encode())
+            return 0
         out.write((comment + "\n").encode())
         overriding = any(c.identity == "always" for c in columns)
         return self.rows(out, table, quote.qualified(table.qualified), names, select, overriding=overriding)
@@ -287,14 +332,18 @@ class _Exporter:
 
     def rows(self, out: BinaryIO, table: Table, into: str, columns: list[str], select: sql.Composed,
              *, overriding: bool) -> int:
-        col_list = ", ".join(quote.ident(c) for c in columns)
+        # A table without columns holds rows all the same: COPY takes no column list then (an empty one
+        # is a syntax error), and INSERT has no VALUES to write.
+        col_list = f" ({', '.join(quote.ident(c) for c in columns)})" if columns else ""
         try:
             if self.fmt == "copy":
-                out.write(f"COPY {into} ({col_list}) FROM stdin;\n".encode())
+                out.write(f"COPY {into}{col_list} FROM stdin;\n".encode())
                 rows = self._copy(out, select, str(table.qualified))
                 out.write(b"\\.\n")
                 return rows
-            head = f"INSERT INTO {into} ({col_list}){' OVERRIDING SYSTEM VALUE' if overriding else ''} VALUES\n"
+            if not columns:
+                return self._empty_rows(out, into, select, str(table.qualified))
+            head = f"INSERT INTO {into}{col_list}{' OVERRIDING SYSTEM VALUE' if overriding else ''} VALUES\n"
             return self._inserts(out, head, select, columns, str(table.qualified))
         except psycopg.errors.InsufficientPrivilege as exc:
             raise _privilege_error(self.conn, table, exc) from None
@@ -331,6 +380,14 @@ class _Exporter:
                 if len(batch) == INSERT_BATCH:
                     rows += self._flush(out, head, batch, label)
             rows += self._flush(out, head, batch, label)
+        return rows
+
+    def _empty_rows(self, out: BinaryIO, into: str, select: sql.Composed, label: str) -> int:
+        row = self.conn.execute(sql.SQL("SELECT count(*) FROM ({}) AS src").format(select)).fetchone()
+        rows = int(row[0]) if row else 0
+        if rows:
+            out.write(f"INSERT INTO {into} SELECT FROM pg_catalog.generate_series(1, {rows});\n".encode())
+        self.report(label, rows)
         return rows
 
     def _flush(self, out: BinaryIO, head: str, batch: list[str], label: str) -> int:

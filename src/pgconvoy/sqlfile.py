@@ -24,6 +24,7 @@ _SPECIAL = re.compile(r"""(?<![A-Za-z0-9_$])[eE]'|[;'"$\\]|--|/\*""")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$\x80-\U0010ffff]")
 _COMMENT_BOUNDARY = re.compile(r"/\*|\*/")
+_WORD_OR_PAREN = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|[()]")
 _ESCAPED_QUOTE = re.compile(r"['\\]")
 _COPY_FROM_STDIN = re.compile(r"^\s*copy\s+(.*?)\s+from\s+stdin\b", re.IGNORECASE | re.DOTALL)
 _BLANK_OR_COMMENT = re.compile(r"^\s*(--.*)?$", re.DOTALL)
@@ -88,6 +89,13 @@ class _Scanner:
     raw: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)  # comments blanked out
     first_line: int = 0
+    # psql's rule for SQL-standard function bodies (CREATE FUNCTION ... BEGIN ATOMIC ... END): a `;`
+    # inside the BEGIN ... END of a CREATE [OR REPLACE] FUNCTION/PROCEDURE, or inside parentheses,
+    # does not end the statement (psqlscan.l tracks the same words the same way).
+    words: list[str] = field(default_factory=list)  # first letters of its first four words
+    word_count: int = 0
+    begin_depth: int = 0
+    paren_depth: int = 0
 
     def feed(self, line: str, number: int) -> Iterator[tuple[Statement, int]]:
         """Statements that end on this line, each with the index of its `;` in the line."""
@@ -103,10 +111,13 @@ class _Scanner:
                 pos = self._quoted(line, pos)
                 continue
             m = _SPECIAL.search(line, pos)
+            self._track(line[pos:m.start() if m else len(line)])
             if m is None:
                 break
             token, at = m.group(), m.start()
-            if token == ";":
+            if token == ";" and (self.begin_depth or self.paren_depth):
+                pos = at + 1
+            elif token == ";":
                 self._take(line[start:at], number, code=True)
                 yield self._finish(), at
                 start = pos = at + 1
@@ -188,10 +199,33 @@ class _Scanner:
         self.state = "code"
         return pos
 
+    def _track(self, code: str) -> None:
+        for token in _WORD_OR_PAREN.findall(code):
+            if token == "(":
+                self.paren_depth += 1
+            elif token == ")":
+                self.paren_depth = max(self.paren_depth - 1, 0)
+            else:
+                self._word(token.lower())
+
+    def _word(self, word: str) -> None:
+        if self.word_count < 4:
+            self.words.append(word[0] if word in ("create", "function", "procedure", "or", "replace") else "")
+        self.word_count += 1
+        w = self.words + [""] * (4 - len(self.words))
+        routine = w[0] == "c" and (w[1] in ("f", "p") or (w[1] == "o" and w[2] == "r" and w[3] in ("f", "p")))
+        if not routine or self.paren_depth:
+            return
+        if word == "begin" or (word == "case" and self.begin_depth):
+            self.begin_depth += 1
+        elif word == "end" and self.begin_depth:
+            self.begin_depth -= 1
+
     def _finish(self) -> Statement:
         code = "".join(self.code)
         statement = Statement("".join(self.raw).strip(), self.first_line, _summary(code), code)
         self.raw, self.code, self.first_line = [], [], 0
+        self.words, self.word_count, self.begin_depth, self.paren_depth = [], 0, 0, 0
         return statement
 
     def pending(self) -> Statement | None:

@@ -16,27 +16,21 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pgconvoy.catalog.acl import parse_acl
 from pgconvoy.catalog.model import (
     Catalog,
     Column,
     Constraint,
-    Extension,
     ForeignKey,
-    Function,
     Index,
     Name,
     Policy,
     Schema,
     Sequence,
     Table,
-    Trigger,
-    TypeDef,
-    View,
 )
 from pgconvoy.errors import CatalogError
 
-__all__ = ["MANAGED_SCHEMAS", "Catalog", "Name", "Options", "introspect"]
+__all__ = ["MANAGED_SCHEMAS", "Catalog", "Name", "Options", "Scope", "introspect", "read", "scope"]
 
 # Schemas a platform (Supabase, and extensions it installs) creates and manages: a migration
 # references them but never recreates them.
@@ -90,14 +84,45 @@ class _Reader:
 def introspect(
     conn: psycopg.Connection[Any], options: Options = Options(), *, trace: list[str] | None = None
 ) -> Catalog:
-    """Read the catalog of the database behind `conn`; the queries sent are appended to `trace`."""
-    reader = _Reader(conn, trace if trace is not None else [])
+    """Read the catalog of the database behind `conn` in a transaction of its own; the queries sent are
+    appended to `trace`."""
     conn.rollback()
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return read(conn, options, trace=trace)
+
+
+def read(conn: psycopg.Connection[Any], options: Options = Options(), *, trace: list[str] | None = None) -> Catalog:
+    """Read the catalog inside the transaction the caller has open (compile's locked snapshot)."""
+    conn.execute("SET LOCAL search_path = ''")
+    conn.execute("SET LOCAL row_security = off")
+    return _read(_Reader(conn, trace if trace is not None else []), options)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a read would cover, from a quick look of its own: the tables to lock before the snapshot,
+    and what pg_dump is to leave out (it starts before the catalog is read)."""
+
+    tables: tuple[Name, ...]
+    schemas: tuple[str, ...]
+    excluded_schemas: tuple[str, ...]
+    large_objects: bool
+
+
+def scope(conn: psycopg.Connection[Any], options: Options = Options()) -> Scope:
+    reader = _Reader(conn)
+    conn.rollback()
+    with conn.transaction():
         conn.execute("SET LOCAL search_path = ''")
-        conn.execute("SET LOCAL row_security = off")
-        return _read(reader, options)
+        server = reader.rows("server")[0]
+        all_schemas = reader.rows("schemas")
+        selected = _select_schemas(all_schemas, options, server["database"])
+        rows = reader.rows("table_names", {"schemas": list(selected)})
+        large = reader.run("large_objects", b"SELECT EXISTS (SELECT FROM pg_catalog.pg_largeobject_metadata)")
+    conn.rollback()
+    return Scope(tuple(Name(r["schema"], r["name"]) for r in rows), selected,
+                 tuple(s["name"] for s in all_schemas if s["name"] not in selected), bool(large[0]["exists"]))
 
 
 def _read(reader: _Reader, options: Options) -> Catalog:
@@ -109,17 +134,10 @@ def _read(reader: _Reader, options: Options) -> Catalog:
     return Catalog(
         server_version=server["server_version"],
         database=server["database"],
-        schemas=tuple(
-            Schema(s["name"], s["owner"], s["comment"], parse_acl(s["acl"], s["owner"]),
-                   managed=s["name"] in MANAGED_SCHEMAS)
-            for s in all_schemas if s["name"] in selected
-        ),
+        schemas=tuple(Schema(s["name"], managed=s["name"] in MANAGED_SCHEMAS) for s in all_schemas
+                      if s["name"] in selected),
         tables=tables,
         sequences=_sequences(reader, params),
-        views=tuple(_view(r) for r in reader.rows("views", params)),
-        functions=tuple(_function(r) for r in reader.rows("functions", params)),
-        types=tuple(_type(r) for r in reader.rows("types", params)),
-        extensions=tuple(Extension(r["name"], r["version"], r["schema"]) for r in reader.rows("extensions")),
         excluded_schemas=tuple(s["name"] for s in all_schemas if s["name"] not in selected),
         exact_rows=options.rows == "exact",
     )
@@ -150,34 +168,23 @@ def _tables(reader: _Reader, params: dict[str, Any], rows_mode: RowsMode, select
     constraints = _group(reader.rows("constraints", params))
     indexes = _group(reader.rows("indexes", params))
     policies = _group(reader.rows("policies", params))
-    triggers = _group(reader.rows("triggers", params))
     counts = _row_counts(reader, table_rows) if rows_mode == "exact" else {}
     tables = []
     for r in table_rows:
         oid, name = r["oid"], names[r["oid"]]
         cons = constraints.get(oid, [])
-        parents = tuple(Name(s, n) for s, n in r["parents"])
         tables.append(Table(
             schema=r["schema"],
             name=r["name"],
             kind="partitioned" if r["relkind"] == "p" else "table",
-            persistence="unlogged" if r["persistence"] == "u" else "permanent",
             columns=tuple(_column(c) for c in columns.get(oid, [])),
             constraints=tuple(_constraint(c) for c in cons if c["kind"] != "f"),
             foreign_keys=tuple(_foreign_key(c, name, selected) for c in cons if c["kind"] == "f"),
             indexes=tuple(_index(i, name) for i in indexes.get(oid, [])),
             policies=tuple(_policy(p, name) for p in policies.get(oid, [])),
-            triggers=tuple(_trigger(t, name) for t in triggers.get(oid, [])),
             rls_enabled=r["rls_enabled"],
             rls_forced=r["rls_forced"],
-            partition_of=parents[0] if r["is_partition"] else None,
-            partition_bound=r["partition_bound"],
-            partition_key=r["partition_key"],
-            inherits=() if r["is_partition"] else parents,
-            owner=r["owner"],
-            comment=r["comment"],
-            grants=parse_acl(r["acl"], r["owner"]),
-            options=tuple(r["options"] or ()),
+            partition_of=Name(r["parent_schema"], r["parent_name"]) if r["parent_name"] else None,
             estimated_rows=r["reltuples"] if r["reltuples"] >= 0 else None,
             rows=counts.get(oid),
         ))
@@ -223,16 +230,14 @@ def _group(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 def _column(r: dict[str, Any]) -> Column:
     return Column(
         name=r["name"], position=r["position"], type=r["type"], not_null=r["not_null"], default=r["default"],
-        identity=r["identity"], generated=r["generated"], generated_kind=r["generated_kind"],
-        collation=r["collation"], inherited=r["inherited"], comment=r["comment"], grants=parse_acl(r["acl"]),
+        identity=r["identity"], generated=r["generated"],
     )
 
 
 def _constraint(r: dict[str, Any]) -> Constraint:
     return Constraint(
         name=r["name"], kind=_CONSTRAINT_KINDS[r["kind"]], columns=tuple(r["columns"]),
-        definition=r["definition"], deferrable=r["deferrable"], deferred=r["deferred"],
-        validated=r["validated"], inherited=r["inherited"], comment=r["comment"],
+        validated=r["validated"], inherited=r["inherited"],
     )
 
 
@@ -251,57 +256,21 @@ def _index(r: dict[str, Any], table: Name) -> Index:
     return Index(
         name=r["name"], table=table, definition=r["definition"], columns=tuple(r["columns"]),
         unique=r["unique"], primary=r["primary"], constraint=r["constraint"], predicate=r["predicate"],
-        valid=r["valid"], method=r["method"], comment=r["comment"], inherited=r["inherited"],
+        valid=r["valid"], method=r["method"], inherited=r["inherited"],
     )
 
 
 def _policy(r: dict[str, Any], table: Name) -> Policy:
     return Policy(
         name=r["name"], table=table, permissive=r["permissive"], command=r["command"],
-        roles=tuple(r["roles"]), using=r["using"], with_check=r["with_check"], comment=r["comment"],
-    )
-
-
-def _trigger(r: dict[str, Any], table: Name) -> Trigger:
-    return Trigger(
-        name=r["name"], table=table, definition=r["definition"],
-        function=Name(r["function_schema"], r["function_name"]), enabled=r["enabled"], comment=r["comment"],
+        roles=tuple(r["roles"]), using=r["using"], with_check=r["with_check"],
     )
 
 
 def _sequence(r: dict[str, Any]) -> Sequence:
     owned = (Name(r["owner_schema"], r["owner_table"]), r["owner_column"]) if r["owner_table"] else None
-    return Sequence(
-        schema=r["schema"], name=r["name"], type=r["type"], start=r["start"], increment=r["increment"],
-        minimum=r["minimum"], maximum=r["maximum"], cache=r["cache"], cycle=r["cycle"],
-        last_value=r["last_value"] if r["is_called"] else None, owned_by=owned, identity=r["identity"],
-        comment=r["comment"], grants=parse_acl(r["acl"], r["owner"]),
-    )
-
-
-def _view(r: dict[str, Any]) -> View:
-    return View(
-        schema=r["schema"], name=r["name"], materialized=r["materialized"], definition=r["definition"],
-        depends_on=tuple(sorted(Name(s, n) for s, n in r["depends_on"])), options=tuple(r["options"] or ()),
-        comment=r["comment"], grants=parse_acl(r["acl"], r["owner"]),
-    )
-
-
-def _function(r: dict[str, Any]) -> Function:
-    return Function(
-        schema=r["schema"], name=r["name"], arguments=r["arguments"], kind=r["kind"], language=r["language"],
-        returns=r["returns"], definition=r["definition"], comment=r["comment"],
-        grants=parse_acl(r["acl"], r["owner"]),
-    )
-
-
-def _type(r: dict[str, Any]) -> TypeDef:
-    return TypeDef(
-        schema=r["schema"], name=r["name"], kind=r["kind"], labels=tuple(r["labels"] or ()),
-        base_type=r["base_type"], not_null=r["not_null"], default=r["default"],
-        checks=tuple((n, d) for n, d in r["checks"]), attributes=tuple((n, t) for n, t in r["attributes"]),
-        comment=r["comment"],
-    )
+    return Sequence(schema=r["schema"], name=r["name"], last_value=r["last_value"] if r["is_called"] else None,
+                    owned_by=owned)
 
 
 def _diag(exc: psycopg.Error) -> str:

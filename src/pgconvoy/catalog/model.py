@@ -1,4 +1,5 @@
-"""The catalog as plain, immutable data: what `introspect` reads and every later step consumes."""
+"""The catalog as plain, immutable data: what `introspect` reads and the plan is made from (the graph,
+reconciliation, row export, checks). The SQL of every object comes from pg_dump's archive instead."""
 
 from __future__ import annotations
 
@@ -22,13 +23,6 @@ class Name(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
-    grantee: str  # a role name, or PUBLIC
-    privilege: str  # SELECT, INSERT, ..., USAGE, EXECUTE
-    grantable: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class Column:
     name: str
     position: int
@@ -36,12 +30,7 @@ class Column:
     not_null: bool
     default: str | None = None
     identity: str | None = None  # "always" | "by default"
-    generated: str | None = None  # the expression of a STORED/VIRTUAL generated column
-    generated_kind: str | None = None  # "stored" | "virtual"
-    collation: str | None = None  # only when it differs from the type's default
-    inherited: bool = False  # comes from a parent table or partitioned root
-    comment: str | None = None
-    grants: tuple[Grant, ...] = ()
+    generated: str | None = None  # the expression of a STORED/VIRTUAL generated column (never loaded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +62,8 @@ class Constraint:
     name: str
     kind: str  # "primary key" | "unique" | "check" | "exclude"
     columns: tuple[str, ...]
-    definition: str  # pg_get_constraintdef()
-    deferrable: bool = False
-    deferred: bool = False
     validated: bool = True
     inherited: bool = False
-    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +78,6 @@ class Index:
     predicate: str | None
     valid: bool
     method: str
-    comment: str | None = None
     inherited: bool = False  # a partition's index attached to its partitioned parent's index
 
     def covers(self, fk: ForeignKey) -> bool:
@@ -110,17 +94,6 @@ class Policy:
     roles: tuple[str, ...]  # ("public",) when the policy applies to every role
     using: str | None
     with_check: str | None
-    comment: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Trigger:
-    name: str
-    table: Name
-    definition: str  # pg_get_triggerdef()
-    function: Name
-    enabled: str  # O (origin), D (disabled), R (replica), A (always)
-    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,23 +101,14 @@ class Table:
     schema: str
     name: str
     kind: str  # "table" | "partitioned"
-    persistence: str  # "permanent" | "unlogged"
     columns: tuple[Column, ...]
     constraints: tuple[Constraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()
     policies: tuple[Policy, ...] = ()
-    triggers: tuple[Trigger, ...] = ()
     rls_enabled: bool = False
     rls_forced: bool = False
     partition_of: Name | None = None
-    partition_bound: str | None = None  # e.g. "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"
-    partition_key: str | None = None  # e.g. "RANGE (created_at)"
-    inherits: tuple[Name, ...] = ()  # classic inheritance parents, in order
-    owner: str = ""
-    comment: str | None = None
-    grants: tuple[Grant, ...] = ()
-    options: tuple[str, ...] = ()  # reloptions, e.g. ("fillfactor=70",)
     estimated_rows: int | None = None  # reltuples; None when never analyzed
     rows: int | None = None  # exact count(*), when asked for
 
@@ -162,96 +126,21 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Sequence:
+    """A sequence and its position (its definition is pg_dump's)."""
+
     schema: str
     name: str
-    type: str
-    start: int
-    increment: int
-    minimum: int
-    maximum: int
-    cache: int
-    cycle: bool
-    last_value: int | None  # None: never called (nextval would return `start`)
+    last_value: int | None  # None: never called (nextval would return its start)
     owned_by: tuple[Name, str] | None = None  # (table, column) for serial and identity sequences
-    identity: bool = False  # owned by an identity column (created with the table)
-    comment: str | None = None
-    grants: tuple[Grant, ...] = ()
 
     @property
     def qualified(self) -> Name:
         return Name(self.schema, self.name)
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    schema: str
-    name: str
-    materialized: bool
-    definition: str  # pg_get_viewdef()
-    depends_on: tuple[Name, ...]  # tables and views it reads
-    options: tuple[str, ...] = ()
-    comment: str | None = None
-    grants: tuple[Grant, ...] = ()
-
-    @property
-    def qualified(self) -> Name:
-        return Name(self.schema, self.name)
-
-
-@dataclass(frozen=True, slots=True)
-class Function:
-    schema: str
-    name: str
-    arguments: str  # identity arguments, e.g. "p_id uuid, p_limit integer"
-    kind: str  # "function" | "procedure" | "aggregate" | "window"
-    language: str
-    returns: str | None
-    definition: str | None  # pg_get_functiondef(); None for aggregates
-    comment: str | None = None
-    grants: tuple[Grant, ...] = ()
-
-    @property
-    def qualified(self) -> Name:
-        return Name(self.schema, self.name)
-
-    @property
-    def signature(self) -> str:
-        return f"{self.schema}.{self.name}({self.arguments})"
-
-
-@dataclass(frozen=True, slots=True)
-class TypeDef:
-    """A user-defined enum, domain, composite or range type."""
-
-    schema: str
-    name: str
-    kind: str  # "enum" | "domain" | "composite" | "range"
-    labels: tuple[str, ...] = ()  # enum labels in sort order
-    base_type: str | None = None  # domain's base type, range's subtype
-    not_null: bool = False
-    default: str | None = None
-    checks: tuple[tuple[str, str], ...] = ()  # domain constraints: (name, definition)
-    attributes: tuple[tuple[str, str], ...] = ()  # composite attributes: (name, type)
-    comment: str | None = None
-
-    @property
-    def qualified(self) -> Name:
-        return Name(self.schema, self.name)
-
-
-@dataclass(frozen=True, slots=True)
-class Extension:
-    name: str
-    version: str
-    schema: str
 
 
 @dataclass(frozen=True, slots=True)
 class Schema:
     name: str
-    owner: str
-    comment: str | None = None
-    grants: tuple[Grant, ...] = ()
     managed: bool = False  # a platform-managed schema (Supabase's auth, storage, ...)
 
 
@@ -264,10 +153,6 @@ class Catalog:
     schemas: tuple[Schema, ...]
     tables: tuple[Table, ...]
     sequences: tuple[Sequence, ...] = ()
-    views: tuple[View, ...] = ()
-    functions: tuple[Function, ...] = ()
-    types: tuple[TypeDef, ...] = ()
-    extensions: tuple[Extension, ...] = ()
     excluded_schemas: tuple[str, ...] = ()  # schemas present in the database but not read
     exact_rows: bool = False
     _by_name: dict[Name, Table] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -12,7 +12,6 @@ select con.conrelid::bigint as table_oid,
        con.condeferred as deferred,
        con.convalidated as validated,
        (con.conparentid <> 0 or not con.conislocal) as inherited,
-       obj_description(con.oid, 'pg_constraint') as comment,
        fn.nspname as ref_schema,
        fc.relname as ref_table,
        array(select a.attname

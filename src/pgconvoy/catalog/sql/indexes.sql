@@ -15,8 +15,7 @@ select i.indrelid::bigint as table_oid,
        pg_get_expr(i.indpred, i.indrelid) as predicate,
        i.indisvalid as valid,
        am.amname as method,
-       exists (select 1 from pg_inherits h where h.inhrelid = i.indexrelid) as inherited,
-       obj_description(i.indexrelid, 'pg_class') as comment
+       exists (select 1 from pg_inherits h where h.inhrelid = i.indexrelid) as inherited
 from pg_index i
 join pg_class ic on ic.oid = i.indexrelid
 join pg_class c on c.oid = i.indrelid

@@ -8,8 +8,7 @@ select pol.polrelid::bigint as table_oid,
             else array(select r.rolname from pg_roles r where r.oid = any(pol.polroles) order by r.rolname)
        end as roles,
        pg_get_expr(pol.polqual, pol.polrelid) as using,
-       pg_get_expr(pol.polwithcheck, pol.polrelid) as with_check,
-       obj_description(pol.oid, 'pg_policy') as comment
+       pg_get_expr(pol.polwithcheck, pol.polrelid) as with_check
 from pg_policy pol
 join pg_class c on c.oid = pol.polrelid
 join pg_namespace n on n.oid = c.relnamespace

@@ -1,8 +1,5 @@
 -- Every schema but the system ones; extension_owned marks schemas an extension created.
 select n.nspname as name,
-       pg_get_userbyid(n.nspowner) as owner,
-       obj_description(n.oid, 'pg_namespace') as comment,
-       n.nspacl::text[] as acl,
        exists (select 1 from pg_depend d
                where d.classid = 'pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e')
          as extension_owned

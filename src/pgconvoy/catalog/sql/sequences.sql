@@ -1,21 +1,10 @@
--- Sequences with their owning column (positions are read by one composed query, see positions()).
+-- Sequences with their owning column (positions are read by one composed query, see _sequences()).
 select c.oid::bigint as oid,
        n.nspname as schema,
        c.relname as name,
-       format_type(s.seqtypid, null) as type,
-       s.seqstart as start,
-       s.seqincrement as increment,
-       s.seqmin as minimum,
-       s.seqmax as maximum,
-       s.seqcache as cache,
-       s.seqcycle as cycle,
        dn.nspname as owner_schema,
        dc.relname as owner_table,
-       da.attname as owner_column,
-       coalesce(d.deptype = 'i', false) as identity,
-       obj_description(c.oid, 'pg_class') as comment,
-       pg_get_userbyid(c.relowner) as owner,
-       c.relacl::text[] as acl
+       da.attname as owner_column
 from pg_sequence s
 join pg_class c on c.oid = s.seqrelid
 join pg_namespace n on n.oid = c.relnamespace

@@ -1,6 +1,0 @@
--- Installed extensions (plpgsql is always there and is left out).
-select e.extname as name, e.extversion as version, n.nspname as schema
-from pg_extension e
-join pg_namespace n on n.oid = e.extnamespace
-where e.extname <> 'plpgsql'
-order by e.extname;

@@ -38,7 +38,7 @@ def test_build_of_the_repository_project_passes_and_writes_junit(project: Path,
 def test_check_on_a_broken_target_fails_and_names_the_check(project: Path, new_db: DatabaseFactory,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
-    target = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    target = new_db(files=["sample:supabase_platform", "sample:hotel"])
     clean = invoke("check", "--project-dir", str(project), "--target", target, "--format", "json")
     assert clean.exit_code == 0, clean.stdout
     run_sql(target, "delete from public.chat_messages where id in (select id from public.chat_messages limit 40);"
@@ -54,7 +54,7 @@ def test_check_on_a_broken_target_fails_and_names_the_check(project: Path, new_d
 
 def test_github_annotations(project: Path, new_db: DatabaseFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
-    target = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    target = new_db(files=["sample:supabase_platform", "sample:hotel"])
     run_sql(target, "delete from public.job_logs")
     result = invoke("check", "--project-dir", str(project), "--target", target, "--format", "github",
                     "--select", "rows:*")
@@ -70,7 +70,7 @@ def test_check_against_an_unreachable_target_is_exit_2(project: Path) -> None:
 
 
 def test_compare_sample_with_itself_and_a_changed_copy(new_db: DatabaseFactory) -> None:
-    a = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    a = new_db(files=["sample:supabase_platform", "sample:hotel"])
     b = new_db(sql=samples.sql_text(samples.STUB) + samples.sql_text("hotel"))
     assert invoke("compare", a, b, "--schemas", "public,hotels").exit_code == 0
     run_sql(b, "update public.hotels set name = name || '!' "
@@ -130,7 +130,7 @@ def test_custom_checks_use_project_wide_defaults(project: Path, new_db: Database
     (own / "checks" / "three_hotels.sql").write_text("select id from public.hotels\n")
     (own / "checks" / "more.yml").write_text("checks:\n  - name: three_tenants\n"
                                              "    sql: select tenant_id from public.tenant_registry\n")
-    target = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    target = new_db(files=["sample:supabase_platform", "sample:hotel"])
 
     def statuses(defaults: str) -> dict[str, str]:
         text = (project / "project.yml").read_text() + defaults

@@ -22,7 +22,7 @@ TRIGGERS_FILE = "20-post-triggers.sql"
 
 
 def make_source(new_db: DatabaseFactory, *, vector: bool = True) -> str:
-    uri = new_db(files=["sample:supabase_stub"])
+    uri = new_db(files=["sample:supabase_platform"])
     if vector:
         run_sql(uri, "create extension if not exists vector with schema extensions")
     run_sql(uri, load_sql("values_edge.sql"))
@@ -46,7 +46,7 @@ def export(uri: str, target_dir: Path, fmt: layout.DataFormat = "copy") -> list[
 def schema_only_target(new_db: DatabaseFactory, source: str, target_dir: Path, *, vector: bool = True,
                        bin_dir: Path | None = None) -> str:
     """An empty target with the source's schema, its triggers moved into a post-data file of target_dir."""
-    target = new_db(files=["sample:supabase_stub"])
+    target = new_db(files=["sample:supabase_platform"])
     if vector:
         run_sql(target, "create extension if not exists vector with schema extensions")
     dump_schema(source, target, bin_dir or embedded.bin_dir())
@@ -138,7 +138,7 @@ def test_round_trip_from_postgres_15_to_18(pg15: str, new_db: DatabaseFactory, t
         conn.execute("create database edge15 template template0")
         assert conn.info.server_version // 10000 == 15
     source = pg15.replace("dbname=postgres", "dbname=edge15")
-    run_sql(source, load_sql("sample:supabase_stub"))
+    run_sql(source, load_sql("sample:supabase_platform"))
     run_sql(source, load_sql("values_edge.sql"))
     target_dir = tmp_path / "target"
     export(source, target_dir)
@@ -166,7 +166,7 @@ def test_round_trip_with_the_rendered_schema(new_db: DatabaseFactory, tmp_path: 
         for name, text in side.files.items():
             (target_dir / name).write_text(text)
         data.write_data(conn, cat, plan, target_dir)
-    target = new_db(files=["sample:supabase_stub"])
+    target = new_db(files=["sample:supabase_platform"])
     run_sql(target, "create extension if not exists vector with schema extensions")
 
     result = runner.run(target, target_dir)

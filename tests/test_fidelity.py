@@ -8,14 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from fidelity import assert_same_lines, data_lines, migrate, prepared_target, restored_copy, schema_lines
+from fidelity import NOT_MIGRATED, assert_same_lines, data_lines, migrate, prepared_target, restored_copy, schema_lines
 
 from conftest import DatabaseFactory, invoke, load_sql, pg15_database, query, run_sql
 from pgconvoy import compare
 
 SCHEMAS = ("kinds", "kinds_pub")
-NOT_MIGRATED = ("auth", "extensions")  # the Supabase stand-in's: on the target already
-EVERY_KIND = ["sample:supabase_stub", "every_kind.sql", "every_kind_pg18.sql"]
+DATA_KINDS = ("rows", "checksum", "large object", "sequence")
+EVERY_KIND = ["sample:supabase_platform", "every_kind.sql", "every_kind_pg18.sql"]
 
 
 def assert_migrated(source: str, target: str, copy: str, *, owners: bool = False) -> None:
@@ -23,7 +23,11 @@ def assert_migrated(source: str, target: str, copy: str, *, owners: bool = False
     assert_same_lines(schema_lines(copy), schema_lines(target), "pg_dump --schema-only")
     assert_same_lines(data_lines(source, NOT_MIGRATED), data_lines(target, NOT_MIGRATED), "the data")
     result = compare.compare_urls(source, target, schemas=list(SCHEMAS))
-    assert result.equal, result.differences
+    if query(source, "show server_version_num") == query(target, "show server_version_num"):
+        assert result.equal, result.differences
+    else:  # the platform's extensions differ between major versions (pg_stat_statements 1.10 vs 1.12)
+        assert [d for d in result.differences if d.kind in DATA_KINDS] == []
+        assert [d for d in result.differences if "in schema kinds" in d.object or d.object.startswith("kinds")] == []
 
 
 def test_every_kind_round_trip(new_db: DatabaseFactory, tmp_path: Path) -> None:
@@ -37,6 +41,41 @@ def test_every_kind_round_trip(new_db: DatabaseFactory, tmp_path: Path) -> None:
     assert query(target, "select has_function_privilege('anon', 'kinds.secret_count()', 'execute')") == [(False,)]
     manifest = (project / "target" / "manifest.json").read_text()
     assert '"type": "TRANSFORM"' in manifest and '"type": "EVENT TRIGGER"' in manifest
+
+
+# What a Supabase project's default privileges do to every object its owner creates.
+WIDENING = """
+alter default privileges grant all on tables to anon, authenticated;
+alter default privileges grant all on sequences to anon, authenticated;
+alter default privileges grant all on functions to anon, authenticated;
+alter default privileges grant all on types to anon, authenticated;
+"""
+
+
+def test_privileges_end_as_the_sources_on_a_target_whose_default_privileges_add_grants(
+        new_db: DatabaseFactory, tmp_path: Path) -> None:
+    source = new_db(files=EVERY_KIND)
+    target, copy = prepared_target(new_db, source), prepared_target(new_db, source)
+    run_sql(target, WIDENING)
+    migrate(source, target, tmp_path / "project", SCHEMAS)
+    # The yardstick gets the same default privileges once its objects exist: what pg_restore would have
+    # widened is not the point, the target's own defaults must show in both dumps.
+    restored_copy(source, copy, NOT_MIGRATED)
+    run_sql(copy, WIDENING)
+    assert_same_lines(schema_lines(copy), schema_lines(target), "pg_dump --schema-only")
+    # Who may run each function, besides its owner (owners differ: not kept by default).
+    acl = ("select p.oid::regprocedure::text, a.grantee::regrole::text, a.privilege_type from pg_proc p "
+           "join pg_namespace n on n.oid = p.pronamespace "
+           "cross join lateral aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a "
+           "where n.nspname = 'kinds' and a.grantee <> p.proowner order by 1, 2, 3")
+    assert query(target, acl) == query(source, acl)
+    tables = ("select c.oid::regclass::text, a.grantee::regrole::text, a.privilege_type from pg_class c "
+              "join pg_namespace n on n.oid = c.relnamespace "
+              "cross join lateral aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a "
+              "where n.nspname in ('kinds', 'kinds_pub') and c.relkind in ('r', 'p', 'v', 'm', 'f') "
+              "and a.grantee <> c.relowner order by 1, 2, 3")
+    assert query(target, tables) == query(source, tables)
+    assert query(target, "select has_function_privilege('anon', 'kinds.secret_count()', 'execute')") == [(False,)]
 
 
 def test_owners_keep_sets_the_sources_owners(new_db: DatabaseFactory, tmp_path: Path) -> None:
@@ -53,6 +92,8 @@ def test_every_kind_round_trip_from_postgres_15(pg15: str, new_db: DatabaseFacto
         run_sql(source, load_sql(name))
     assert query(source, "select current_setting('server_version_num')::int / 10000") == [(15,)]
     target, copy = prepared_target(new_db, source), prepared_target(new_db, source)
+    for uri in (target, copy):  # the stand-in adds pgvector where the server has it: PostgreSQL 15 has not
+        run_sql(uri, "drop extension if exists vector")
     migrate(source, target, tmp_path / "project", SCHEMAS)
     assert_migrated(source, target, copy)
 

@@ -8,14 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fidelity import assert_same_lines, data_lines, migrate, prepared_target, restored_copy, schema_lines
+from fidelity import NOT_MIGRATED, assert_same_lines, data_lines, migrate, prepared_target, restored_copy, schema_lines
 
 from conftest import SQL_DIR, DatabaseFactory, load_sql, pg15_database, query, run_sql
 from pgconvoy import catalog, compare, embedded
 from pgconvoy.connect import connect
 
 REAL = sorted(p.name for p in (SQL_DIR / "real").glob("*.sql"))
-NOT_MIGRATED = ("auth", "storage", "extensions")
 # PostgreSQL 15 lacks what these use (uuidv7(), virtual generated columns, pgvector).
 NOT_ON_15 = {"pagila.sql"}
 
@@ -23,7 +22,7 @@ NOT_ON_15 = {"pagila.sql"}
 def load(uri: str, name: str) -> None:
     """With psql, as their projects load them (some carry COPY ... FROM stdin data)."""
     if name.startswith("supabase_"):
-        run_sql(uri, load_sql("sample:supabase_stub"))
+        run_sql(uri, load_sql("sample:supabase_platform"))
     subprocess.run([str(embedded.bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", uri,
                     "-f", str(SQL_DIR / "real" / name)], check=True, capture_output=True)
 

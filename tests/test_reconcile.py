@@ -296,7 +296,7 @@ def test_pc001_unknown_lint(base: str, tmp_path: Path) -> None:
 
 @pytest.fixture
 def rls(new_db: DatabaseFactory) -> str:
-    return new_db(files=["sample:supabase_stub", "reconcile_rls.sql"])
+    return new_db(files=["sample:supabase_platform", "reconcile_rls.sql"])
 
 
 RLS_TABLES = "tables: [notes, drafts]\n"
@@ -400,7 +400,7 @@ def _has_sample() -> bool:
 
 @pytest.mark.skipif(not _has_sample(), reason="the sample database src/pgconvoy/samples/hotel.sql is not there yet")
 def test_seed_report_grouping_reports_its_order_errors(new_db: DatabaseFactory) -> None:
-    uri = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    uri = new_db(files=["sample:supabase_platform", "sample:hotel"])
     root = PROJECTS / "seed"
     result = _check_project(uri, root)
     order = {(f.table, re.sub(r" .*", "", f.message.split(" references ")[1])) for f in found(result, "PC201")}
@@ -456,7 +456,7 @@ def _check_project(uri: str, root: Path) -> Result:
 
 @pytest.mark.skipif(not _has_sample(), reason="the sample database src/pgconvoy/samples/hotel.sql is not there yet")
 def test_demo_project_reconciles_without_errors(new_db: DatabaseFactory) -> None:
-    uri = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    uri = new_db(files=["sample:supabase_platform", "sample:hotel"])
     result = _check_project(uri, REPO)
     assert result.errors == ()
     assert result.layout is not None

@@ -38,7 +38,7 @@ def project_copy(tmp_path: Path, data_format: str = "copy", foreign_keys: str = 
 @pytest.mark.parametrize(("data_format", "foreign_keys"), [("copy", "during"), ("insert", "during"),
                                                          ("copy", "after")])
 def test_sample_round_trip(new_db: DatabaseFactory, tmp_path: Path, data_format: str, foreign_keys: str) -> None:
-    source = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    source = new_db(files=["sample:supabase_platform", "sample:hotel"])
     project = project_copy(tmp_path, data_format, foreign_keys)
     compiled = invoke("compile", "--project-dir", str(project), "--source", source)
     assert compiled.exit_code == 0, compiled.output
@@ -171,7 +171,7 @@ def _wait_until_idle(target: str, seconds: float = 30) -> None:
 
 def test_the_rows_really_moved(new_db: DatabaseFactory, tmp_path: Path) -> None:
     """Guard against a vacuous comparison: a target missing one row must not compare equal."""
-    source = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    source = new_db(files=["sample:supabase_platform", "sample:hotel"])
     target = new_db(sql=samples.sql_text(samples.STUB) + samples.sql_text("hotel"))
     run_sql(target, "delete from public.chat_messages where ctid = (select min(ctid) from public.chat_messages)")
     assert not compare.compare_urls(source, target, schemas=["public", "hotels"]).equal

@@ -101,7 +101,7 @@ def test_row_counts(sample: catalog.Catalog, sample_db: str) -> None:
 
 
 def test_sample_is_deterministic(new_db: DatabaseFactory, sample_db: str) -> None:
-    other = new_db(files=["sample:supabase_stub", "sample:hotel"])
+    other = new_db(files=["sample:supabase_platform", "sample:hotel"])
     digest = """select md5(string_agg(md5(t::text), '' order by md5(t::text)))
                 from public.calendar_events t"""
     assert query(other, digest) == query(sample_db, digest)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from fidelity import assert_same_lines, data_lines, prepared_target, restored_copy, schema_lines
+from fidelity import NOT_MIGRATED, assert_same_lines, data_lines, prepared_target, restored_copy, schema_lines
 
 from conftest import DatabaseFactory
 from pgconvoy import catalog, compiler, data, graph, placement, runner
@@ -20,12 +20,11 @@ from pgconvoy.catalog.model import Catalog
 from pgconvoy.connect import resolve
 from pgconvoy.layout import ForeignKeys, Group, Layout, single_group, two_pass_rules
 
-NOT_MIGRATED = ("auth", "extensions")
 FIXTURES = {
-    "every_kind": ["sample:supabase_stub", "every_kind.sql", "every_kind_pg18.sql"],
-    "every_object": ["sample:supabase_stub", "every_object.sql"],
-    "render_edges": ["sample:supabase_stub", "render_edges.sql"],
-    "hotel": ["sample:supabase_stub", "sample:hotel"],
+    "every_kind": ["sample:supabase_platform", "every_kind.sql", "every_kind_pg18.sql"],
+    "every_object": ["sample:supabase_platform", "every_object.sql"],
+    "render_edges": ["sample:supabase_platform", "render_edges.sql"],
+    "hotel": ["sample:supabase_platform", "sample:hotel"],
 }
 
 

@@ -138,14 +138,16 @@ class _Ledger:
                       "remove it from exclude: in project.yml to migrate it")
 
     def database_level(self) -> Iterable[Raw]:
+        # The database itself, and who may connect to it, are the target's (its platform's) to decide;
+        # its settings and comment are the application's and are named.
         kept = [d.entry for d in self.placement.dropped if d.reason.startswith(("database-level", "its object is "
-                "left out: database-level")) and d.entry.desc != "DATABASE"]
+                "left out: database-level")) and d.entry.desc not in ("DATABASE", "ACL")]
         if kept:
             what = ", ".join(sorted({e.desc.lower() if e.desc != "DATABASE PROPERTIES" else "settings"
                                      for e in kept}))
             yield Raw(DATABASE_SETTINGS, f"database-level {what} of the source are not migrated",
-                      hint="apply ALTER DATABASE ... SET, COMMENT ON DATABASE and GRANT ... ON DATABASE on the "
-                      "target by hand (its database is created by the platform or by you)")
+                      hint="apply ALTER DATABASE ... SET and COMMENT ON DATABASE on the target by hand (its "
+                      "database is created by the platform or by you)")
 
 
 def _lost(obj: DbObject, reason: str, what: str = "") -> Raw:

@@ -29,7 +29,7 @@ from pgconvoy.catalog.objects import PG_LARGEOBJECT, read_objects
 from pgconvoy.connect import connect, describe, resolve
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.layout import Layout
-from pgconvoy.platform import PLATFORM_ROLES
+from pgconvoy.platform import PLATFORM_OBJECTS, PLATFORM_ROLES
 from pgconvoy.runner import file_sha256
 
 MANIFEST_JSON = "manifest.json"
@@ -133,7 +133,8 @@ def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Ca
     objects = read_objects(conn, [s.name for s in cat.schemas])
     large_objects = tuple(sorted(oid for classid, oid in objects if classid == PG_LARGEOBJECT))
     placed = placement.place(archive, objects, cat, layout,
-                             placement.Options(excluded=excluded, platform_roles=PLATFORM_ROLES))
+                             placement.Options(excluded=excluded, platform_roles=PLATFORM_ROLES,
+                                               platform_objects=PLATFORM_OBJECTS))
     findings = tuple(accounting.account(objects, archive, placed, excluded))
     files = render.render_schema(placed, cat, layout, render.Options(owners=owners))
     return SchemaSide(placed, files, findings, large_objects)

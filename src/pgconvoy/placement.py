@@ -88,6 +88,7 @@ class Placement:
 class Options:
     excluded: frozenset[Name] = frozenset()  # tables left out: their own entries are dropped
     platform_roles: frozenset[str] = frozenset()  # database-wide objects these roles own are the platform's
+    platform_objects: frozenset[tuple[str, str]] = frozenset()  # (type, tag) the platform creates itself
 
 
 def place(archive: Archive, objects: dict[Key, DbObject], catalog: Catalog, layout: Layout,
@@ -165,6 +166,8 @@ class _Placer:
                                parent.harmless)
         if entry.namespace is None and entry.owner in self.options.platform_roles and entry.desc not in _FOLLOWERS:
             return Dropped(entry, f"owned by platform role {entry.owner}: the platform creates it", harmless=True)
+        if (entry.desc, entry.tag) in self.options.platform_objects:
+            return Dropped(entry, "the platform creates it", harmless=True)
         if entry.desc == "COMMENT" and entry.dependencies:
             parent_entry = self.archive.get(entry.dependencies[0])
             target = self.objects.get(parent_entry.catalog_id) if parent_entry is not None else None

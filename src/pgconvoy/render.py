@@ -25,7 +25,7 @@ import jinja2
 
 from pgconvoy.archive import Entry
 from pgconvoy.catalog.model import Catalog, Name
-from pgconvoy.catalog.objects import PG_CLASS, PG_LARGEOBJECT, PG_NAMESPACE, PG_PROC, PG_TYPE
+from pgconvoy.catalog.objects import PG_CLASS, PG_EXTENSION, PG_LARGEOBJECT, PG_NAMESPACE, PG_PROC, PG_TYPE
 from pgconvoy.layout import Layout
 from pgconvoy.placement import SHARED_FILE, Placed, Placement, post_data_file
 from pgconvoy.quote import ident, literal, qualified
@@ -33,9 +33,10 @@ from pgconvoy.quote import ident, literal, qualified
 PG_FOREIGN_DATA_WRAPPER = 2328
 PG_FOREIGN_SERVER = 1417
 PG_LANGUAGE = 2612
-# Catalogs of the objects that carry privileges (GRANT ... ON <kind>), and pg_class kinds that do.
+# Catalogs of the objects that carry privileges (GRANT ... ON <kind>), and pg_class kinds that do;
+# an extension stands for its members.
 _WITH_PRIVILEGES = frozenset({PG_CLASS, PG_PROC, PG_TYPE, PG_NAMESPACE, PG_FOREIGN_DATA_WRAPPER, PG_FOREIGN_SERVER,
-                              PG_LANGUAGE, PG_LARGEOBJECT})
+                              PG_LANGUAGE, PG_LARGEOBJECT, PG_EXTENSION})
 _RELKINDS_WITH_PRIVILEGES = frozenset({"r", "p", "v", "m", "f", "S"})
 _NOT_CREATING = frozenset({"COMMENT", "ACL", "SECURITY LABEL", "DEFAULT ACL"})
 

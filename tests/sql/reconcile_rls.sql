@@ -1,4 +1,4 @@
--- Row-level security cases for reconciliation tests (load after sample:supabase_stub).
+-- Row-level security cases for reconciliation tests (load after sample:supabase_platform).
 create table public.notes (id int primary key, owner uuid, body text);
 alter table public.notes enable row level security;
 create policy notes_owner_read on public.notes for select to authenticated using (owner = (select auth.uid()));

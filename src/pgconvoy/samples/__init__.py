@@ -16,7 +16,7 @@ from psycopg import sql
 from pgconvoy import embedded
 from pgconvoy.errors import ConnectionFailed
 
-STUB = "supabase_stub"
+STUB = "supabase_platform"  # the Supabase stand-in every sample and Supabase-shaped scratch starts from
 
 
 def available() -> list[str]:

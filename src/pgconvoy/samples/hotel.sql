@@ -4,9 +4,9 @@
 --
 -- A multi-tenant hotel product on Supabase: guest chat, SIRE/TRA compliance exports (Colombian
 -- migration and tourism registries), MotoPress/Airbnb calendar sync, and a tourism knowledge base
--- with vector search. Load it after supabase_stub.sql, into an empty database:
+-- with vector search. Load it after supabase_platform.sql, into an empty database:
 --
---     psql -v ON_ERROR_STOP=1 -1 -f supabase_stub.sql -f hotel.sql
+--     psql -v ON_ERROR_STOP=1 -1 -f supabase_platform.sql -f hotel.sql
 --
 -- It rebuilds the database that a hand-written migration report ("Phase 2: Table Grouping") describes:
 -- 38 tables in `public` in the report's five groups, the row counts it states, 46 foreign keys in

@@ -16,7 +16,7 @@
 -- Licence:    Apache-2.0; checked LICENSE at the repository root (Apache License
 --             Version 2.0, "Copyright 2023 Supabase").
 --
--- Load order: /work/main/src/pgconvoy/samples/supabase_stub.sql first, then
+-- Load order: /work/main/src/pgconvoy/samples/supabase_platform.sql first, then
 -- this file.
 --
 -- Edits:

@@ -201,12 +201,13 @@ left join pg_catalog.pg_class r on r.oid = case
 left join pg_catalog.pg_namespace rn on rn.oid = r.relnamespace
 cross join lateral pg_catalog.pg_identify_object(o.classid, o.objid, 0) i
 -- the address is what the target resolves to reset privileges: only objects that carry them need it
+-- (and extensions, whose members do)
 left join lateral pg_catalog.pg_identify_object_as_address(o.classid, o.objid, 0) a
     on o.own and o.classid in ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_proc'::regclass,
                                'pg_catalog.pg_type'::regclass, 'pg_catalog.pg_namespace'::regclass,
                                'pg_catalog.pg_foreign_data_wrapper'::regclass,
                                'pg_catalog.pg_foreign_server'::regclass, 'pg_catalog.pg_language'::regclass,
-                               'pg_catalog.pg_largeobject'::regclass)
--- what is neither an archive entry nor carries a comment counts for nothing: left out
-where o.own or o.comments > 0
+                               'pg_catalog.pg_largeobject'::regclass, 'pg_catalog.pg_extension'::regclass)
+-- what is neither an archive entry nor carries a comment or grants of its own counts for nothing: left out
+where o.own or o.comments > 0 or o.acl_changed
 order by 1, 2;

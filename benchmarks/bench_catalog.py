@@ -90,7 +90,7 @@ def measure_compile(base: str, tables: int) -> None:
 
     def schema_side() -> compiler.SchemaSide:
         with psycopg.connect(uri) as conn:
-            return compiler.schema_side(conn, compiler.take_archive(uri, cat), cat, layout)
+            return compiler.schema_side(conn, compiler.take_archive(uri, catalog.scope(conn)), cat, layout)
 
     t_schema, side = timed(schema_side)
     assert isinstance(side, compiler.SchemaSide) and not side.findings, side

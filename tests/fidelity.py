@@ -16,13 +16,15 @@ import difflib
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psycopg
 
 from conftest import DatabaseFactory, invoke
-from pgconvoy import catalog, embedded, scratch
+from pgconvoy import catalog, compiler, embedded, scratch
+from pgconvoy.connect import resolve
+from pgconvoy.layout import Layout
 
 # The platform's schemas (Supabase's, the stand-in's): on the target already, never migrated.
 NOT_MIGRATED = tuple(sorted(catalog.MANAGED_SCHEMAS))
@@ -47,20 +49,30 @@ def data_lines(uri: str, exclude_schemas: Sequence[str]) -> list[str]:
 
 
 def restored_copy(source: str, copy: str, exclude_schemas: Sequence[str], *, owners: bool = False) -> None:
-    """`pg_dump -Fc | pg_restore` of the source (its migrated part) into `copy`, prepared like the target;
-    `--no-owner` unless `owners` (pgconvoy sets owners only with `owners: keep`)."""
+    """`pg_dump -Fc | pg_restore` of the source (its migrated part) into `copy`, prepared like the target,
+    as anyone restoring into a Supabase project must do it by hand: without what the platform already
+    made (its supabase_realtime publication), then the policies and triggers the application put on the
+    platform's tables. `--no-owner` unless `owners` (pgconvoy sets owners only with `owners: keep`)."""
+    _restore(copy, [source, "--format=custom", *(f"--exclude-schema={s}" for s in exclude_schemas)],
+             lambda line: not re.search(r" PUBLICATION - supabase_realtime ", line), owners)
+    with psycopg.connect(source) as conn:
+        attached = catalog.scope(conn, catalog.Options()).attachments
+    if attached:
+        _restore(copy, [source, "--format=custom", "--schema-only", *(f"--table={t}" for t in attached)],
+                 lambda line: bool(re.search(r"^\d+; \d+ \d+ (TRIGGER|POLICY|COMMENT \S+ (POLICY|TRIGGER)) ", line)),
+                 owners)
+
+
+def _restore(copy: str, dump_args: list[str], keep: Callable[[str], bool], owners: bool) -> None:
     bin_dir = embedded.bin_dir()
-    archive = subprocess.run([str(bin_dir / "pg_dump"), "--dbname", source, "--format=custom",
-                              *(f"--exclude-schema={s}" for s in exclude_schemas)],
-                             check=True, capture_output=True).stdout
+    archive = subprocess.run([str(bin_dir / "pg_dump"), "--dbname", *dump_args], check=True,
+                             capture_output=True).stdout
     with tempfile.TemporaryDirectory() as tmp:
         path, listing = Path(tmp) / "source.dump", Path(tmp) / "restore.list"
         path.write_bytes(archive)
-        # As anyone restoring into Supabase must: leave out what the platform already made.
         toc = subprocess.run([str(bin_dir / "pg_restore"), "--list", str(path)], check=True, capture_output=True,
                              text=True).stdout
-        listing.write_text("".join(line + "\n" for line in toc.splitlines()
-                                   if not re.search(r" PUBLICATION - supabase_realtime ", line)))
+        listing.write_text("".join(line + "\n" for line in toc.splitlines() if line.startswith(";") or keep(line)))
         subprocess.run([str(bin_dir / "pg_restore"), "--dbname", copy, "--exit-on-error", "--use-list", str(listing),
                         *([] if owners else ["--no-owner"]), str(path)], check=True, capture_output=True)
 
@@ -90,3 +102,11 @@ def prepared_target(new_db: DatabaseFactory, source: str) -> str:
     with psycopg.connect(source) as src:
         scratch.prepare(target, src, catalog.introspect(src, catalog.Options(rows="none")))
     return target
+
+
+def schema_side(conn: psycopg.Connection[object], uri: str, cat: catalog.Catalog, layout: Layout,
+                options: catalog.Options | None = None) -> compiler.SchemaSide:
+    """The schema side of `layout`, dumped now (outside a compile's snapshot)."""
+    covered = catalog.scope(conn, options or catalog.Options())
+    archive = compiler.take_archive(resolve(uri), covered)
+    return compiler.schema_side(conn, archive, cat, layout, platform_schemas=covered.platform_schemas)

@@ -49,7 +49,9 @@ def every_kind(pg_server: str) -> tuple[str, catalog.Catalog, object, object, Pl
     with psycopg.connect(uri) as conn:
         cat = catalog.introspect(conn, catalog.Options(schemas=("kinds", "kinds_pub"), rows="none"))
         objects = read_objects(conn, ["kinds", "kinds_pub"])
-    archive = compiler.take_archive(resolve(uri), cat)
+    with psycopg.connect(uri) as conn:
+        covered = catalog.scope(conn, catalog.Options(schemas=("kinds", "kinds_pub")))
+    archive = compiler.take_archive(resolve(uri), covered)
     plan = layout.single_group(cat, graph.build(cat))
     return uri, cat, objects, archive, placement.place(archive, objects, cat, plan)
 

@@ -153,8 +153,7 @@ def test_round_trip_from_postgres_15_to_18(pg15: str, new_db: DatabaseFactory, t
 @pytest.mark.parametrize("fmt", ["copy", "insert"])
 def test_round_trip_with_the_rendered_schema(new_db: DatabaseFactory, tmp_path: Path, fmt: layout.DataFormat) -> None:
     """The whole target/ (the placed schema archive and these data files) applied by the runner."""
-    from pgconvoy import compiler
-    from pgconvoy.connect import resolve
+    from fidelity import schema_side
 
     source = make_source(new_db)
     cat = read_catalog(source)
@@ -162,7 +161,7 @@ def test_round_trip_with_the_rendered_schema(new_db: DatabaseFactory, tmp_path: 
     target_dir = tmp_path / "target"
     target_dir.mkdir()
     with psycopg.connect(source) as conn:
-        side = compiler.schema_side(conn, compiler.take_archive(resolve(source), cat), cat, plan)
+        side = schema_side(conn, source, cat, plan, catalog.Options(schemas=("edge",)))
         for name, text in side.files.items():
             (target_dir / name).write_text(text)
         data.write_data(conn, cat, plan, target_dir)

@@ -8,7 +8,16 @@ import re
 from pathlib import Path
 
 import pytest
-from fidelity import NOT_MIGRATED, assert_same_lines, data_lines, migrate, prepared_target, restored_copy, schema_lines
+from fidelity import (
+    NOT_MIGRATED,
+    assert_same_lines,
+    data_lines,
+    migrate,
+    pg_dump,
+    prepared_target,
+    restored_copy,
+    schema_lines,
+)
 
 from conftest import DatabaseFactory, invoke, load_sql, pg15_database, query, run_sql
 from pgconvoy import compare
@@ -133,3 +142,54 @@ def _remove_block(path: Path, label: str) -> bool:
         return False
     path.write_text(changed)
     return True
+
+
+# What a Supabase app attaches to the platform's tables (the supabase/supabase user-management example
+# does both): a trigger on auth.users calling its own function, and policies on storage.objects.
+ATTACHED = """
+create table public.profiles (id uuid primary key references auth.users on delete cascade, name text);
+create function public.handle_new_user() returns trigger language plpgsql security definer set search_path = ''
+  as $$ begin insert into public.profiles (id) values (new.id); return new; end $$;
+create trigger on_auth_user_created after insert on auth.users for each row execute function public.handle_new_user();
+create policy "Avatar images are public" on storage.objects for select using (bucket_id = 'avatars');
+create policy "Own uploads" on storage.objects for insert to authenticated
+  with check (bucket_id = 'avatars' and owner_id = (select auth.uid())::text);
+comment on policy "Avatar images are public" on storage.objects is 'anyone may read avatars';
+"""
+
+
+def test_what_the_app_attached_to_platform_tables_comes_along(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    source = new_db(files=["sample:supabase_platform"], sql=ATTACHED)
+    target = prepared_target(new_db, source)
+    migrate(source, target, tmp_path / "project", ("public",))
+    platform_tables = ("--table=auth.users", "--table=storage.objects")
+    assert pg_dump(target, "--schema-only", *platform_tables) != pg_dump(new_db(files=["sample:supabase_platform"]),
+                                                                          "--schema-only", *platform_tables)
+    assert_same_lines(_lines(pg_dump(source, "--schema-only", *platform_tables)),
+                      _lines(pg_dump(target, "--schema-only", *platform_tables)), "the platform's tables")
+    run_sql(target, "insert into auth.users (id, instance_id, aud, role) values "
+                    "('00000000-0000-0000-0000-00000000000a', null, 'authenticated', 'authenticated')")
+    assert query(target, "select count(*) from public.profiles") == [(1,)]  # the trigger works there
+
+
+def _lines(dump: str) -> list[str]:
+    return [line for line in dump.splitlines() if line.strip() and not line.startswith(("--", "SET ",
+            "SELECT pg_catalog.set_config(", "\\restrict", "\\unrestrict"))]
+
+
+def test_a_target_older_than_the_source_is_refused_before_anything_is_written(
+        pg15: str, new_db: DatabaseFactory, tmp_path: Path) -> None:
+    source = new_db(sql="create table t (id int generated always as identity primary key, v text);"
+                        "insert into t (v) values ('a');")
+    target = pg15_database(pg15, "older_target")
+    project = tmp_path / "project"
+    assert invoke("init", "--source", source, "--schemas", "public", "--dir", str(project)).exit_code == 0
+    assert invoke("compile", "--project-dir", str(project), "--source", source).exit_code == 0
+    before = query(target, "select count(*) from pg_class")
+    refused = invoke("run", "--project-dir", str(project), "--target", target)
+    assert refused.exit_code == 2
+    assert "the target runs PostgreSQL 15, older than the source's 18" in refused.output
+    assert query(target, "select count(*) from pg_class") == before
+    assert not (project / "target" / "run_results.json").exists()
+    allowed = invoke("run", "--project-dir", str(project), "--target", target, "--allow-older-target")
+    assert "warning: the target runs PostgreSQL 15" in allowed.output

@@ -12,12 +12,19 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from fidelity import NOT_MIGRATED, assert_same_lines, data_lines, prepared_target, restored_copy, schema_lines
+from fidelity import (
+    NOT_MIGRATED,
+    assert_same_lines,
+    data_lines,
+    prepared_target,
+    restored_copy,
+    schema_lines,
+    schema_side,
+)
 
 from conftest import DatabaseFactory
 from pgconvoy import catalog, compiler, data, graph, placement, runner
 from pgconvoy.catalog.model import Catalog
-from pgconvoy.connect import resolve
 from pgconvoy.layout import ForeignKeys, Group, Layout, single_group, two_pass_rules
 
 FIXTURES = {
@@ -57,7 +64,7 @@ def render(source: str, layout: Layout, target_dir: Path) -> compiler.SchemaSide
     """target/ for `layout`: the schema side and the rows, as compile writes them."""
     with psycopg.connect(source) as conn:
         cat = catalog.introspect(conn, catalog.Options(rows="none"))
-        side = compiler.schema_side(conn, compiler.take_archive(resolve(source), cat), cat, layout)
+        side = schema_side(conn, source, cat, layout, catalog.Options(rows="none"))
         target_dir.mkdir()
         for name, text in side.files.items():
             (target_dir / name).write_text(text)

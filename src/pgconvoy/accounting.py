@@ -140,8 +140,8 @@ class _Ledger:
     def database_level(self) -> Iterable[Raw]:
         # The database itself, and who may connect to it, are the target's (its platform's) to decide;
         # its settings and comment are the application's and are named.
-        kept = [d.entry for d in self.placement.dropped if d.reason.startswith(("database-level", "its object is "
-                "left out: database-level")) and d.entry.desc not in ("DATABASE", "ACL")]
+        kept = [d.entry for d in self.placement.dropped
+                if d.reason.startswith("database-level") and d.entry.desc not in ("DATABASE", "ACL")]
         if kept:
             what = ", ".join(sorted({e.desc.lower() if e.desc != "DATABASE PROPERTIES" else "settings"
                                      for e in kept}))

@@ -153,8 +153,11 @@ def compile_(project_dir: Path, source: str | None, fmt: str, warn_error: bool |
 @click.option("--resume", is_flag=True, help="Skip the files a previous run finished; go on from the failed one.")
 @click.option("--only", metavar="GROUP|FILE|GLOB", help="Apply only these files (a group name, a file, a glob).")
 @click.option("--allow-nonempty", is_flag=True, help="Load even if the target already holds migrated tables.")
+@click.option("--allow-older-target", is_flag=True,
+              help="Load into an older major version than the source's (a warning, not an error).")
 @user_errors
-def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allow_nonempty: bool) -> None:
+def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allow_nonempty: bool,
+        allow_older_target: bool) -> None:
     """Apply target/ to a database in file order, each file in one transaction; resumable."""
     from pgconvoy import manifest, runner
 
@@ -162,7 +165,7 @@ def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allo
     target_dir = project_dir / loaded.project.target
     console = make_console()
     result = runner.run(target_url, target_dir, resume=resume, only=only, allow_nonempty=allow_nonempty,
-                        progress=console)
+                        allow_older_target=allow_older_target, progress=console)
     done = [f for f in result.files if f.status == "done"]
     console.print(f"[green]Done.[/] {len(done)} files applied, {result.rows:,} rows loaded "
                   f"({len(result.files) - len(done)} skipped).")

@@ -22,7 +22,7 @@ import psycopg
 from rich.console import Console
 
 from pgconvoy import accounting, catalog, data, graph, manifest, placement, reconcile, render, snapshot
-from pgconvoy.archive import Archive, DumpOptions, dump, merge, start
+from pgconvoy.archive import Archive, DumpOptions, merge, start
 from pgconvoy.artifacts import manifest_json, migration_order_md
 from pgconvoy.catalog.model import Name
 from pgconvoy.catalog.objects import PG_LARGEOBJECT, read_objects
@@ -70,7 +70,7 @@ def compile_project(
             if result.layout is None or result.errors:
                 return CompileResult(loaded, result.findings, target, ())
             schema = schema_side(conn, dumped(), cat, result.layout, excluded=result.excluded,
-                                 owners=loaded.project.owners == "keep")
+                                 owners=loaded.project.owners == "keep", platform_schemas=covered.platform_schemas)
             judged = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint) for r in schema.findings],
                                      warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
             findings = reconcile.ordered((*result.findings, *judged))
@@ -109,9 +109,11 @@ class SchemaSide:
 def _archive(conninfo: str, covered: catalog.Scope, snapshot_id: str) -> Iterator[Callable[[], Archive]]:
     """pg_dump in the compile's snapshot, running while the catalog is read; yields the call that waits
     for its archive (with the large objects' metadata when the source has any)."""
-    dumps = [start(conninfo, DumpOptions(snapshot=snapshot_id, exclude_schemas=covered.excluded_schemas))]
+    dumps = [start(conninfo, DumpOptions(snapshot=snapshot_id or None, exclude_schemas=covered.excluded_schemas))]
     if covered.large_objects:
-        dumps.append(start(conninfo, DumpOptions(snapshot=snapshot_id, large_objects_only=True)))
+        dumps.append(start(conninfo, DumpOptions(snapshot=snapshot_id or None, large_objects_only=True)))
+    if covered.attachments:  # the platform's tables, for what the application attached to them
+        dumps.append(start(conninfo, DumpOptions(snapshot=snapshot_id or None, tables=covered.attachments)))
     try:
         yield lambda: functools.reduce(merge, (d.result() for d in dumps))
     finally:
@@ -119,22 +121,23 @@ def _archive(conninfo: str, covered: catalog.Scope, snapshot_id: str) -> Iterato
             pending.cancel()
 
 
-def take_archive(conninfo: str, cat: catalog.Catalog) -> Archive:
+def take_archive(conninfo: str, covered: catalog.Scope) -> Archive:
     """The archive `schema_side` places, dumped now (outside a compile's snapshot: tests, benchmarks)."""
-    archive = dump(conninfo, DumpOptions(exclude_schemas=cat.excluded_schemas))
-    lo = dump(conninfo, DumpOptions(large_objects_only=True))
-    return merge(archive, lo)
+    with _archive(conninfo, covered, "") as dumped:
+        return dumped()
 
 
 def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Catalog, layout: Layout, *,
-                excluded: frozenset[Name] = frozenset(), owners: bool = False) -> SchemaSide:
+                excluded: frozenset[Name] = frozenset(), owners: bool = False,
+                platform_schemas: tuple[str, ...] = ()) -> SchemaSide:
     """pg_dump's archive placed into files and accounted for; `conn` must see the archive's snapshot (it
     reads the objects to account for)."""
-    objects = read_objects(conn, [s.name for s in cat.schemas])
+    objects = read_objects(conn, [s.name for s in cat.schemas], list(platform_schemas))
     large_objects = tuple(sorted(oid for classid, oid in objects if classid == PG_LARGEOBJECT))
     placed = placement.place(archive, objects, cat, layout,
                              placement.Options(excluded=excluded, platform_roles=PLATFORM_ROLES,
-                                               platform_objects=PLATFORM_OBJECTS))
+                                               platform_objects=PLATFORM_OBJECTS,
+                                               platform_schemas=frozenset(platform_schemas)))
     findings = tuple(accounting.account(objects, archive, placed, excluded))
     files = render.render_schema(placed, cat, layout, render.Options(owners=owners))
     return SchemaSide(placed, files, findings, large_objects)

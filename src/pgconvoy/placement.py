@@ -18,7 +18,9 @@ depends on (it moves to the latest file among its dependencies). Inside a file t
 kept, and pg_dump's order puts every entry after the entries it depends on.
 
 Entries left out are returned with the reason (the accounting turns them into findings): the objects
-of an excluded table, what a platform itself ships, database-level settings.
+of an excluded table, what a platform itself ships, database-level settings. Of the platform's tables
+(Supabase's auth.users, storage.objects) only what the application attached moves: its policies and
+its triggers (those calling its own functions), after the data like any other.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class Options:
     excluded: frozenset[Name] = frozenset()  # tables left out: their own entries are dropped
     platform_roles: frozenset[str] = frozenset()  # database-wide objects these roles own are the platform's
     platform_objects: frozenset[tuple[str, str]] = frozenset()  # (type, tag) the platform creates itself
+    platform_schemas: frozenset[str] = frozenset()  # of their objects only the application's attachments move
 
 
 def place(archive: Archive, objects: dict[Key, DbObject], catalog: Catalog, layout: Layout,
@@ -155,7 +158,8 @@ class _Placer:
     # --- what is left out ---
 
     def _left_out(self, entry: Entry, obj: DbObject | None, table: Name | None) -> Dropped | None:
-        if entry.desc in DATABASE_LEVEL:
+        if entry.desc in DATABASE_LEVEL or (entry.desc in _FOLLOWERS | _PRIVILEGES and entry.namespace is None
+                                            and entry.tag.startswith("DATABASE ")):
             return Dropped(entry, "database-level: the target database is created by the platform or by hand")
         if table is not None and (table in self.options.excluded or self.unit(table) in self.options.excluded):
             return Dropped(entry, f"belongs to excluded table {table}", table, excluded=True)
@@ -168,6 +172,9 @@ class _Placer:
             return Dropped(entry, f"owned by platform role {entry.owner}: the platform creates it", harmless=True)
         if (entry.desc, entry.tag) in self.options.platform_objects:
             return Dropped(entry, "the platform creates it", harmless=True)
+        if entry.namespace in self.options.platform_schemas and entry.desc not in _FOLLOWERS | _PRIVILEGES \
+                and not (obj is not None and obj.attachment):
+            return Dropped(entry, f"in platform schema {entry.namespace}: the platform creates it", harmless=True)
         if entry.desc == "COMMENT" and entry.dependencies:
             parent_entry = self.archive.get(entry.dependencies[0])
             target = self.objects.get(parent_entry.catalog_id) if parent_entry is not None else None

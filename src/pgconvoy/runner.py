@@ -100,6 +100,7 @@ def run(
     resume: bool = False,
     only: str | None = None,
     allow_nonempty: bool = False,
+    allow_older_target: bool = False,
     progress: Console | None = None,
 ) -> RunResult:
     """Apply the files of `target_dir` to `target` (a connection string or an open connection)."""
@@ -108,10 +109,34 @@ def run(
     files = files_to_run(target_dir, only)
     if isinstance(target, str):
         with connect.connect(target) as conn:
-            return _Runner(conn, target_dir, progress).run(files, resume=resume, fresh=only is None,
-                                                           allow_nonempty=allow_nonempty)
+            return run(conn, target_dir, resume=resume, only=only, allow_nonempty=allow_nonempty,
+                       allow_older_target=allow_older_target, progress=progress)
+    check_versions(target, target_dir, allow_older=allow_older_target, console=progress)
     return _Runner(target, target_dir, progress).run(files, resume=resume, fresh=only is None,
                                                      allow_nonempty=allow_nonempty)
+
+
+def check_versions(conn: psycopg.Connection[Any], target_dir: Path, *, allow_older: bool,
+                   console: Console | None) -> None:
+    """pg_dump writes SQL for the source's version: a target of an older major version may not accept
+    it (identity syntax, NOT NULL constraints, MERGE, ...). Refused before anything is written."""
+    manifest = target_dir / "manifest.json"
+    if not manifest.is_file():
+        return
+    try:
+        source = int(json.loads(manifest.read_text())["source"]["server_version"])
+    except (ValueError, KeyError, TypeError):
+        return  # an unreadable manifest is the manifest's problem, not this check's
+    target = conn.info.server_version
+    if target // 10000 >= source // 10000:
+        return
+    message = (f"the target runs PostgreSQL {target // 10000}, older than the source's {source // 10000}: "
+               "its SQL may use what the target does not know")
+    if not allow_older:
+        raise PgConvoyError(message, hint="migrate to a target of the same or a newer major version, or allow an "
+                            "older target explicitly (--allow-older-target) and fix what fails")
+    if console is not None:
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
 
 
 class _Runner:

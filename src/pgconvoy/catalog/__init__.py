@@ -108,6 +108,12 @@ class Scope:
     schemas: tuple[str, ...]
     excluded_schemas: tuple[str, ...]
     large_objects: bool
+    attachments: tuple[Name, ...] = ()  # the platform's tables the application attached policies or triggers to
+
+    @property
+    def platform_schemas(self) -> tuple[str, ...]:
+        """The platform's schemas of this database that are not migrated."""
+        return tuple(s for s in self.excluded_schemas if s in MANAGED_SCHEMAS)
 
 
 def scope(conn: psycopg.Connection[Any], options: Options = Options()) -> Scope:
@@ -120,9 +126,12 @@ def scope(conn: psycopg.Connection[Any], options: Options = Options()) -> Scope:
         selected = _select_schemas(all_schemas, options, server["database"])
         rows = reader.rows("table_names", {"schemas": list(selected)})
         large = reader.run("large_objects", b"SELECT EXISTS (SELECT FROM pg_catalog.pg_largeobject_metadata)")
+        excluded = tuple(s["name"] for s in all_schemas if s["name"] not in selected)
+        attached = reader.rows("attachments", {"schemas": list(selected),
+                                               "platform": [s for s in excluded if s in MANAGED_SCHEMAS]})
     conn.rollback()
-    return Scope(tuple(Name(r["schema"], r["name"]) for r in rows), selected,
-                 tuple(s["name"] for s in all_schemas if s["name"] not in selected), bool(large[0]["exists"]))
+    return Scope(tuple(Name(r["schema"], r["name"]) for r in rows), selected, excluded, bool(large[0]["exists"]),
+                 tuple(Name(r["schema"], r["name"]) for r in attached))
 
 
 def _read(reader: _Reader, options: Options) -> Catalog:

@@ -43,6 +43,7 @@ class DbObject:
     relkind: str | None = None
     rls: bool = False  # the relation has row-level security enabled
     default_comment: bool = False  # an extension whose comment is the one CREATE EXTENSION gives it
+    attachment: bool = False  # the application's policy or trigger on a table of the platform
     address: tuple[str, tuple[str, ...], tuple[str, ...]] = ("", (), ())  # pg_identify_object_as_address()
 
     @property
@@ -51,10 +52,13 @@ class DbObject:
         return self.parent if self.parent is not None and not self.own_entry else self.key
 
 
-def read_objects(conn: psycopg.Connection[Any], schemas: list[str]) -> dict[Key, DbObject]:
+def read_objects(conn: psycopg.Connection[Any], schemas: list[str], platform: list[str] | None = None
+                 ) -> dict[Key, DbObject]:
+    """The objects of `schemas` and the database's, and what the application attached to the tables of
+    the `platform` schemas (its policies, triggers calling its functions)."""
     text = resources.files("pgconvoy.catalog").joinpath("sql/objects.sql").read_text()
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(text.encode(), {"schemas": schemas}).fetchall()
+        rows = cur.execute(text.encode(), {"schemas": schemas, "platform": platform or []}).fetchall()
     return {(r["classid"], r["objid"]): _object(r) for r in rows}
 
 
@@ -66,6 +70,6 @@ def _object(r: dict[str, Any]) -> DbObject:
         own_entry=r["own_entry"], parent=parent, relation=relation, acl_changed=bool(r["acl_changed"]),
         column_acls=r["column_acls"] or 0, comments=r["comments"] or 0, contype=r["contype"],
         validated=r["validated"], populated=r["populated"], relkind=r["relkind"], rls=bool(r["rel_rls"]),
-        default_comment=bool(r["default_comment"]),
+        default_comment=bool(r["default_comment"]), attachment=bool(r["attachment"]),
         address=(r["address_type"] or "", tuple(r["address_names"] or ()), tuple(r["address_args"] or ())),
     )

@@ -1,6 +1,7 @@
 -- Every object a migration of %(schemas)s must account for, one row each, read beside pg_dump's archive:
--- the objects of those schemas and the database-wide ones (casts, languages, event triggers, ...), never
--- the system's own (oid below 16384) nor an extension's members.
+-- the objects of those schemas, the database-wide ones (casts, languages, event triggers, ...) and what
+-- the application attached to the tables of the platform's schemas %(platform)s; never the system's own
+-- (oid below 16384) nor an extension's members.
 --   own_entry    the archive must hold an entry for it (false: created by its parent's entry, e.g. an
 --                index behind a PRIMARY KEY, a table's row type, an inline CHECK, a partition's cloned FK)
 --   parent_*     the object it belongs to (a table for its constraints, indexes, triggers, rules, policies,
@@ -10,6 +11,8 @@
 --   address      pg_identify_object_as_address(), for pg_get_object_address() on the target
 with migrated as (
     select oid from pg_catalog.pg_namespace where nspname = any(%(schemas)s)
+), platform as (
+    select oid from pg_catalog.pg_namespace where nspname = any(%(platform)s)
 ), members as (
     select classid, objid from pg_catalog.pg_depend where deptype = 'e'
 ), objects as (
@@ -121,6 +124,22 @@ with migrated as (
     ) namespaced
     where ns in (select oid from migrated) and objid >= 16384
   union all
+    -- What the application attached to the platform's tables: its policies, and the triggers that call
+    -- its own functions (the platform's own triggers call the platform's).
+    select 'pg_catalog.pg_trigger'::regclass, g.oid, g.tgname::text, true, 'pg_catalog.pg_class'::regclass,
+           g.tgrelid, false, 0, null, null, null, null
+    from pg_catalog.pg_trigger g
+    join pg_catalog.pg_class c on c.oid = g.tgrelid
+    join pg_catalog.pg_proc p on p.oid = g.tgfoid
+    where not g.tgisinternal and c.relnamespace in (select oid from platform)
+      and p.pronamespace in (select oid from migrated)
+  union all
+    select 'pg_catalog.pg_policy'::regclass, y.oid, y.polname::text, true, 'pg_catalog.pg_class'::regclass,
+           y.polrelid, false, 0, null, null, null, null
+    from pg_catalog.pg_policy y
+    join pg_catalog.pg_class c on c.oid = y.polrelid
+    where c.relnamespace in (select oid from platform)
+  union all
     -- Database-wide objects.
     select classid, objid, name, true, null, null, coalesce(acl_changed, false), 0, null, null, null, null
     from (
@@ -184,6 +203,7 @@ select o.classid::oid::bigint as classid,
        rn.nspname as rel_schema,
        r.relname as rel_name,
        r.relrowsecurity as rel_rls,
+       r.relnamespace in (select oid from platform) as attachment,
        i.type as kind,
        i.schema,
        i.identity,

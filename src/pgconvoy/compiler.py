@@ -156,7 +156,9 @@ def _relative(directory: Path) -> list[str]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # One object per line would be the pure-Python encoder; compact is the C one, ten times faster on a
+    # large manifest (as dbt writes its artifacts). `python -m json.tool` shows it indented.
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def _swap(staging: Path, target: Path) -> None:

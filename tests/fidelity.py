@@ -38,12 +38,30 @@ def pg_dump(uri: str, *args: str) -> str:
 
 
 def schema_lines(uri: str) -> list[str]:
-    return [line for line in pg_dump(uri, "--schema-only").splitlines()
+    """The schema, without the run state pgconvoy keeps on a target (schema pgconvoy)."""
+    return [line for line in pg_dump(uri, "--schema-only", "--exclude-schema=pgconvoy").splitlines()
             if line.strip() and not line.startswith(_NOT_SCHEMA)]
 
 
+def resign(target_dir: Path) -> None:
+    """Record the files' sha256 again in manifest.json, as a compile would have (a test edited one)."""
+    import json
+
+    from pgconvoy import artifacts
+    from pgconvoy.data import file_sha256
+
+    path = target_dir / "manifest.json"
+    doc = json.loads(path.read_text())
+    for entry in doc["files"]:
+        entry["sha256"] = file_sha256(target_dir / entry["name"])
+    doc["compile_id"] = artifacts.compile_id(doc["files"])
+    path.write_text(json.dumps(doc))
+
+
 def data_lines(uri: str, exclude_schemas: Sequence[str]) -> list[str]:
-    dump = pg_dump(uri, "--data-only", "--large-objects", *(f"--exclude-schema={s}" for s in exclude_schemas))
+    """The rows, sorted; never those of the run state pgconvoy keeps on a target (schema pgconvoy)."""
+    excluded = {*exclude_schemas, "pgconvoy"}
+    dump = pg_dump(uri, "--data-only", "--large-objects", *(f"--exclude-schema={s}" for s in sorted(excluded)))
     return sorted(line for line in dump.splitlines()
                   if line.strip() and not line.startswith(_NOT_SCHEMA))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
+from targets import write_manifest
 from test_data_roundtrip import export, make_source, schema_only_target
 
 from conftest import DatabaseFactory, query, run_sql
@@ -70,7 +71,8 @@ def test_two_pass_without_primary_key_uses_a_not_null_unique_key(new_db: Databas
                         "insert into public.n values ('a', null), ('b', 'c'), ('c', 'b');")
     with psycopg.connect(source) as conn:
         cat = read_catalog_of(conn)
-        data.write_data(conn, cat, layout.single_group(cat, graph.build(cat)), tmp_path)
+        files = data.write_data(conn, cat, layout.single_group(cat, graph.build(cat)), tmp_path)
+    write_manifest(tmp_path, data_files=files)
     target = new_db(sql="create table public.n (code text not null unique, parent text references public.n (code))")
     runner.run(target, tmp_path)
     assert query(target, "select * from public.n order by 1") == [("a", None), ("b", "c"), ("c", "b")]
@@ -85,6 +87,7 @@ def test_validation_and_rollback_files(new_db: DatabaseFactory, tmp_path: Path) 
     target = schema_only_target(new_db, source, target_dir, vector=False)
 
     assert len(query(target, checks)) > 0, "the empty target fails the row counts"
+    write_manifest(target_dir, data_files=files)
     runner.run(target, target_dir)
     assert query(target, checks) == []
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+from targets import write_manifest
 
 from conftest import DatabaseFactory, load_sql, query, run_sql
 from pgconvoy import catalog, data, embedded, graph, layout, runner
@@ -118,6 +119,7 @@ def test_round_trip_keeps_every_value(new_db: DatabaseFactory, tmp_path: Path, f
     target_dir = tmp_path / "target"
     files = export(source, target_dir, fmt)
     target = schema_only_target(new_db, source, target_dir)
+    write_manifest(target_dir, data_files=files)
 
     result = runner.run(target, target_dir)
 
@@ -141,8 +143,9 @@ def test_round_trip_from_postgres_15_to_18(pg15: str, new_db: DatabaseFactory, t
     run_sql(source, load_sql("sample:supabase_platform"))
     run_sql(source, load_sql("values_edge.sql"))
     target_dir = tmp_path / "target"
-    export(source, target_dir)
+    files = export(source, target_dir)
     target = schema_only_target(new_db, source, target_dir, vector=False)
+    write_manifest(target_dir, data_files=files, source_version=150000)
 
     runner.run(target, target_dir)
 
@@ -164,7 +167,8 @@ def test_round_trip_with_the_rendered_schema(new_db: DatabaseFactory, tmp_path: 
         side = schema_side(conn, source, cat, plan, catalog.Options(schemas=("edge",)))
         for name, text in side.files.items():
             (target_dir / name).write_text(text)
-        data.write_data(conn, cat, plan, target_dir)
+        files = data.write_data(conn, cat, plan, target_dir)
+    write_manifest(target_dir, data_files=files)
     target = new_db(files=["sample:supabase_platform"])
     run_sql(target, "create extension if not exists vector with schema extensions")
 

@@ -21,6 +21,7 @@ from fidelity import (
     schema_lines,
     schema_side,
 )
+from targets import write_manifest
 
 from conftest import DatabaseFactory
 from pgconvoy import catalog, compiler, data, graph, placement, runner
@@ -68,7 +69,8 @@ def render(source: str, layout: Layout, target_dir: Path) -> compiler.SchemaSide
         target_dir.mkdir()
         for name, text in side.files.items():
             (target_dir / name).write_text(text)
-        data.write_data(conn, cat, layout, target_dir, large_objects=side.large_objects)
+        files = data.write_data(conn, cat, layout, target_dir, large_objects=side.large_objects)
+    write_manifest(target_dir, data_files=files)
     return side
 
 

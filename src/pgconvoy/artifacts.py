@@ -7,20 +7,60 @@ same database and manifests.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from pgconvoy.catalog.model import Catalog, Name
-from pgconvoy.data import DataFileInfo
+from pgconvoy.data import ROLLBACK_FILE, VALIDATE_DIR, DataFileInfo, file_sha256
 from pgconvoy.graph import FkGraph
 from pgconvoy.layout import Layout
 from pgconvoy.manifest import LoadedProject
-from pgconvoy.placement import Placed, Placement
+from pgconvoy.placement import POST_STEPS, SHARED_FILE, Placed, Placement, post_data_file
 from pgconvoy.reconcile import Finding
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
+
+# What `run` does with a file of target/ (`manifest.json` files[].step).
+RUN_STEPS = ("schema", "data", "post")
+
+
+def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileInfo]) -> list[dict[str, Any]]:
+    """Every file of target/ with its size, sha256 and step, in the order `run` applies them; a data file
+    also lists the tables it loads with their rows (and the rows its second passes copy)."""
+    steps = {SHARED_FILE: "schema", ROLLBACK_FILE: "rollback"}
+    steps |= {g.schema_file: "schema" for g in layout.groups} | {g.data_file: "data" for g in layout.groups}
+    steps |= {post_data_file(layout, s): "post" for s in POST_STEPS}
+    loads = {f.file: f for f in data_files}
+    entries = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        name = path.relative_to(directory).as_posix()
+        step = steps.get(name, "validate" if name.startswith(f"{VALIDATE_DIR}/") else "report")
+        entry: dict[str, Any] = {"name": name, "bytes": path.stat().st_size, "sha256": file_sha256(path),
+                                 "step": step}
+        if name in loads:
+            entry["loads"] = [{"schema": t.table.schema, "table": t.table.name, "rows": t.rows,
+                               "second_pass_rows": t.restored} for t in loads[name].tables]
+        entries.append(entry)
+    return sorted(entries, key=lambda e: run_order(e["name"]))
+
+
+def run_order(name: str) -> tuple[int, str]:
+    """Files run by their number (`9-…` before `10-…`), then name; files without one last."""
+    number = name.split("-", 1)[0]
+    return (int(number) if number.isdigit() else 1 << 30, name)
+
+
+def compile_id(files: Sequence[dict[str, Any]]) -> str:
+    """What identifies one compile's output: the sha256 of its runnable files' names and sha256s."""
+    digest = hashlib.sha256()
+    for f in files:
+        if f["step"] in RUN_STEPS:
+            digest.update(f"{f['name']}\0{f['sha256']}\n".encode())
+    return digest.hexdigest()
 
 
 def manifest_json(
@@ -33,6 +73,7 @@ def manifest_json(
     objects = {name: [_object(p) for p in placed] for name, placed in placement.files.items()}
     return {
         "version": MANIFEST_VERSION,
+        "compile_id": compile_id(files),
         "project": project.project.name,
         "source": {"database": catalog.database, "server_version": catalog.server_version, "url": source},
         "schemas": [s.name for s in catalog.schemas],
@@ -59,10 +100,14 @@ def manifest_json(
 
 
 def _object(placed: Placed) -> dict[str, str]:
-    """An entry of a file: its archive type and the object's name (as PostgreSQL identifies it)."""
+    """An entry of a file: its archive type and the object's name (as PostgreSQL identifies it); a table
+    also by schema and name (what `run` checks a target for)."""
     entry = placed.entry
     name = placed.obj.identity if placed.obj is not None else entry.name
-    return {"type": entry.desc, "name": name}
+    found = {"type": entry.desc, "name": name}
+    if entry.desc == "TABLE" and placed.table is not None:
+        found |= {"schema": placed.table.schema, "table": placed.table.name}
+    return found
 
 
 def _table(catalog: Catalog, graph: FkGraph, name: Name, two_pass: tuple[str, ...], rows: int | None
@@ -71,6 +116,8 @@ def _table(catalog: Catalog, graph: FkGraph, name: Name, two_pass: tuple[str, ..
     table = catalog.table(name)
     return {
         "name": str(name),
+        "schema": name.schema,
+        "table": name.name,
         "depth": node.depth,
         "references": [str(r) for r in node.references],
         "blocks": node.blocks,

@@ -23,14 +23,13 @@ from rich.console import Console
 
 from pgconvoy import accounting, catalog, data, graph, manifest, placement, reconcile, render, snapshot
 from pgconvoy.archive import Archive, DumpOptions, merge, start
-from pgconvoy.artifacts import manifest_json, migration_order_md
+from pgconvoy.artifacts import file_entries, manifest_json, migration_order_md
 from pgconvoy.catalog.model import Name
 from pgconvoy.catalog.objects import PG_LARGEOBJECT, read_objects
 from pgconvoy.connect import connect, describe, resolve
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.layout import Layout
 from pgconvoy.platform import PLATFORM_OBJECTS, PLATFORM_ROLES
-from pgconvoy.runner import file_sha256
 
 MANIFEST_JSON = "manifest.json"
 MIGRATION_ORDER = "MIGRATION_ORDER.md"
@@ -83,7 +82,7 @@ def compile_project(
                 data_files = data.write_data(conn, cat, result.layout, staging, progress=console,
                                              large_objects=schema.large_objects, counted=True)
                 g = graph.build(cat)
-                files = _files(staging)
+                files = file_entries(staging, result.layout, data_files)
                 _write_json(staging / MANIFEST_JSON,
                             manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
                                           schema.placement))
@@ -141,14 +140,6 @@ def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Ca
     findings = tuple(accounting.account(objects, archive, placed, excluded))
     files = render.render_schema(placed, cat, layout, render.Options(owners=owners))
     return SchemaSide(placed, files, findings, large_objects)
-
-
-def _files(directory: Path) -> list[dict[str, Any]]:
-    """Every rendered file with its size and sha256, in run order (by name)."""
-    return [
-        {"name": name, "bytes": (directory / name).stat().st_size, "sha256": file_sha256(directory / name)}
-        for name in sorted(_relative(directory))
-    ]
 
 
 def _relative(directory: Path) -> list[str]:

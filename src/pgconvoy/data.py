@@ -33,6 +33,7 @@ use `psql -v ON_ERROR_STOP=1 --single-transaction -f FILE`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,8 +52,10 @@ from pgconvoy.errors import PgConvoyError
 from pgconvoy.graph import load_unit
 from pgconvoy.layout import DataFormat, Group, Layout
 from pgconvoy.placement import post_data_file
+from pgconvoy.quote import one_line
 
-INSERT_BATCH = 500
+INSERT_BATCH = 500  # rows per INSERT statement at most ...
+INSERT_BYTES = 8 << 20  # ... and bytes: 500 rows of 3 MB would make a statement over the server's 1 GB limit
 REPORT_ROWS = 2000
 ROLLBACK_FILE = "rollback.sql"
 VALIDATE_DIR = "validate"
@@ -299,9 +302,9 @@ class _Exporter:
         select = sql.SQL("SELECT {} FROM {}{}").format(
             sql.SQL(", ").join(values), sql.SQL("ONLY " if table.kind == "table" else ""), _ident(table.qualified)
         )
-        comment = f"\n-- {quote.qualified(table.qualified)}"
+        comment = f"\n-- {one_line(quote.qualified(table.qualified))}"
         if two_pass:
-            comment += f" ({', '.join(two_pass)} loaded as NULL, restored by a second pass)"
+            comment += one_line(f" ({', '.join(two_pass)} loaded as NULL, restored by a second pass)")
         if table.qualified in self.counted_empty:
             out.write((comment + ": no rows\n").encode())
             return 0
@@ -315,7 +318,7 @@ class _Exporter:
         temp = "pgconvoy_second_pass"
         cols = restore.key + restore.columns
         col_list = ", ".join(quote.ident(c) for c in cols)
-        out.write(f"\n-- {name}: second pass for {', '.join(restore.columns)}\n".encode())
+        out.write(f"\n-- {one_line(name + ': second pass for ' + ', '.join(restore.columns))}\n".encode())
         out.write(f"CREATE TEMPORARY TABLE {temp} AS SELECT {col_list} FROM {name} WITH NO DATA;\n".encode())
         select = sql.SQL("SELECT {} FROM {}{} WHERE {}").format(
             sql.SQL(", ").join(map(sql.Identifier, cols)),
@@ -375,9 +378,12 @@ class _Exporter:
             cur.itersize = 2000
             cur.execute(query)
             batch: list[str] = []
+            size = 0
             for (row,) in cur:
                 batch.append(row)
-                if len(batch) == INSERT_BATCH:
+                size += len(row)
+                if len(batch) == INSERT_BATCH or size >= INSERT_BYTES:
+                    size = 0
                     rows += self._flush(out, head, batch, label)
             rows += self._flush(out, head, batch, label)
         return rows
@@ -461,8 +467,8 @@ def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableD
                 f"\n  FROM {only}{name} WHERE {filled} HAVING count(*) <> {data.restored}"
             )
         for fk in table.foreign_keys:
-            if fk.inherited or fk.ref_table not in loaded:
-                continue
+            if fk.inherited or fk.ref_table not in loaded or not fk.checkable_by_equality:
+                continue  # a NOT ENFORCED key promises nothing; a PERIOD key the server checked when added
             present = " AND ".join(f"c.{quote.ident(c)} IS NOT NULL" for c in fk.columns)
             pairs = zip(fk.columns, fk.ref_columns, strict=True)
             match = " AND ".join(f"p.{quote.ident(r)} = c.{quote.ident(c)}" for c, r in pairs)
@@ -477,6 +483,15 @@ def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableD
         return head + "SELECT NULL::text AS table_name, NULL::text AS check_name, 0::bigint AS actual, "\
             "0::bigint AS expected WHERE false;\n"
     return head + "\nUNION ALL\n".join(checks) + ";\n"
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in blocks (data files can be gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _ident(name: Name) -> sql.Composable:

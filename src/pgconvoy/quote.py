@@ -49,3 +49,9 @@ def literal(value: str | None) -> str:
     if "\\" in quoted:
         return "E'" + quoted.replace("\\", "\\\\") + "'"
     return "'" + quoted + "'"
+
+
+def one_line(text: object) -> str:
+    """Text for a `--` comment: a line break (or a carriage return, which ends a comment for the
+    server too) in a name must not end the comment."""
+    return re.sub(r"[\r\n]+", " ", str(text))

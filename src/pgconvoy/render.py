@@ -28,7 +28,7 @@ from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.catalog.objects import PG_CLASS, PG_EXTENSION, PG_LARGEOBJECT, PG_NAMESPACE, PG_PROC, PG_TYPE
 from pgconvoy.layout import Layout
 from pgconvoy.placement import SHARED_FILE, Placed, Placement, post_data_file
-from pgconvoy.quote import ident, literal, qualified
+from pgconvoy.quote import ident, literal, one_line, qualified
 
 PG_FOREIGN_DATA_WRAPPER = 2328
 PG_FOREIGN_SERVER = 1417
@@ -224,11 +224,6 @@ def _environment() -> jinja2.Environment:
     env.filters.update(ident=ident, qualified=qualified, literal=literal, one_line=one_line,
                        text_array=_text_array)
     return env
-
-
-def one_line(text: object) -> str:
-    """Text for a `--` comment: a line break in a name must not end the comment."""
-    return re.sub(r"[\r\n]+", " ", str(text))
 
 
 def _text_array(values: tuple[str, ...]) -> str:

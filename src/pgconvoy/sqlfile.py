@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pgconvoy.catalog.model import Name
 from pgconvoy.errors import PgConvoyError
 
 END_OF_DATA = b"\\."
@@ -43,7 +42,6 @@ class CopyBlock:
     """A `COPY ... FROM stdin` statement and its data, to be read (once) before the next item."""
 
     statement: Statement
-    table: Name | None  # the table the rows go to, when the statement names one plainly
     data_line: int  # line of the file where the data starts
     data: Iterator[bytes]  # the data lines as in the file (newlines kept), without the `\.` line
 
@@ -121,12 +119,11 @@ class _Scanner:
                 self._take(line[start:at], number, code=True)
                 yield self._finish(), at
                 start = pos = at + 1
-            elif token == "--":
-                end = len(line.rstrip("\r\n"))
+            elif token == "--":  # the server ends it at a carriage return too, not only a newline
+                end = min((i for i in (line.find("\r", at), line.find("\n", at)) if i >= 0), default=len(line))
                 self._take(line[start:at], number, code=True)
                 self._take(line[at:end], number, code=False)
                 start = pos = end
-                break
             elif token == "/*":
                 self._take(line[start:at], number, code=True)
                 self.state, self.depth, self.opened_at = "comment", 1, number
@@ -257,7 +254,7 @@ def split(lines: Iterable[bytes], name: str = "<sql>") -> Iterator[Item]:
             if not _BLANK_OR_COMMENT.match(line[end + 1:]):
                 raise SqlFileError(f"{name}, line {source.number}: the data of a COPY must start on the next line")
             scanner = _Scanner(name)
-            block = CopyBlock(statement, parse_name(target.group(1)), source.number + 1, source.copy_data())
+            block = CopyBlock(statement, source.number + 1, source.copy_data())
             yield block
             for _ in block.data:  # skip what the consumer did not read
                 pass
@@ -280,48 +277,3 @@ def _summary(code: str) -> str:
             text = line.strip()
             return text if len(text) <= 100 else text[:97] + "..."
     return ""
-
-
-_NAME_PART = re.compile(r'\s*("(?:[^"]|"")*"|[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*)')
-
-
-def parse_name(text: str, default_schema: str = "public") -> Name | None:
-    """The (possibly schema-qualified) name at the start of `text`, as PostgreSQL reads it."""
-    parts: list[str] = []
-    pos = 0
-    while True:
-        m = _NAME_PART.match(text, pos)
-        if m is None:
-            return None
-        token = m.group(1)
-        parts.append(token[1:-1].replace('""', '"') if token.startswith('"') else token.lower())
-        pos = m.end()
-        dot = re.compile(r"\s*\.").match(text, pos)
-        if dot is None or len(parts) == 3:
-            break
-        pos = dot.end()
-    if len(parts) == 1:
-        return Name(default_schema, parts[0])
-    return Name(parts[-2], parts[-1])
-
-
-_TABLE_HEAD = re.compile(
-    r"^\s*(?:create\s+(?:(?:global\s+|local\s+)?(?:unlogged\s+|temporary\s+|temp\s+))?table\s+"
-    r"(?:if\s+not\s+exists\s+)?|insert\s+into\s+|copy\s+)",
-    re.IGNORECASE,
-)
-
-
-def table_of(statement: Statement) -> tuple[str, Name] | None:
-    """(`create` | `insert` | `copy`, table) for statements that create or load a table."""
-    code = statement.code
-    m = _TABLE_HEAD.match(code)
-    if m is None:
-        return None
-    name = parse_name(code[m.end():])
-    if name is None:
-        return None
-    verb = m.group().split()[0].lower()
-    if verb == "create" and re.search(r"\b(temp|temporary)\b", m.group(), re.IGNORECASE):
-        return None
-    return verb, name

@@ -38,6 +38,7 @@ MANAGED_SCHEMAS = frozenset({
     "auth", "storage", "realtime", "_realtime", "extensions", "graphql", "graphql_public", "vault",
     "pgsodium", "pgsodium_masks", "supabase_functions", "supabase_migrations", "cron", "net", "pgmq",
     "pgmq_public", "pgbouncer", "_analytics", "pgtle", "topology", "tiger", "tiger_data", "repack",
+    "pgconvoy",  # a run's own state on its target (runner/state.py)
 })
 
 RowsMode = Literal["exact", "estimate", "none"]
@@ -257,7 +258,7 @@ def _foreign_key(r: dict[str, Any], table: Name, selected: set[str]) -> ForeignK
         on_update=_FK_ACTIONS[r["on_update"]], on_delete=_FK_ACTIONS[r["on_delete"]],
         match=_FK_MATCH[r["match"]], deferrable=r["deferrable"], deferred=r["deferred"],
         validated=r["validated"], definition=r["definition"], external=r["ref_schema"] not in selected,
-        inherited=r["inherited"],
+        inherited=r["inherited"], enforced=r["enforced"], temporal=r["temporal"],
     )
 
 

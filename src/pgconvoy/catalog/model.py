@@ -49,6 +49,13 @@ class ForeignKey:
     definition: str
     external: bool = False  # the referenced table is outside the introspected schemas
     inherited: bool = False  # a partition's copy of its partitioned parent's constraint
+    enforced: bool = True  # False: NOT ENFORCED (PostgreSQL 18), the server never checks it
+    temporal: bool = False  # a PERIOD key (PostgreSQL 18): its last columns match by range containment
+
+    @property
+    def checkable_by_equality(self) -> bool:
+        """Whether "every row has a parent with equal key columns" is what the constraint means."""
+        return self.enforced and not self.temporal
 
     @property
     def is_self_reference(self) -> bool:

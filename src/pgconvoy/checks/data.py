@@ -19,7 +19,8 @@ from pgconvoy.errors import PgConvoyError
 def foreign_key_checks(catalog: Catalog) -> list[Check]:
     """One check per foreign key: rows whose key has no parent row. Loading with triggers off
     (or a NOT VALID constraint) can leave such rows behind; the constraint alone does not prove it."""
-    return [foreign_key_check(fk, catalog) for fk in catalog.foreign_keys]
+    # A NOT ENFORCED key promises nothing; a PERIOD key matches by range containment, not equality.
+    return [foreign_key_check(fk, catalog) for fk in catalog.foreign_keys if fk.checkable_by_equality]
 
 
 def foreign_key_check(fk: ForeignKey, catalog: Catalog | None = None) -> Check:

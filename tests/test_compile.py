@@ -109,3 +109,84 @@ def test_schema_command_writes_schemas_that_validate_the_repository_manifests(tm
     bad = {"tables": [{"hotels": {"rows": "three"}}], "colour": "blue"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, group_schema)
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("configured", ["groups", "groups/x", ".", "..", "../elsewhere", "/tmp", "project.yml"])
+def test_target_never_replaces_what_is_not_its_own(sample_project: Path, configured: str) -> None:
+    """compile replaces target/ whole: pointed at the manifests, the project, or outside it, it refuses
+    and changes nothing (before, `target: groups` deleted the group files)."""
+    project = sample_project / "project.yml"
+    project.write_text(project.read_text() + f"target: {json.dumps(configured)}\n")
+    before = _tree(sample_project.parent) if configured.startswith("..") else _tree(sample_project)
+    result = invoke("compile", "--project-dir", str(sample_project))
+    assert result.exit_code == 2
+    assert "project.yml: target:" in result.stderr
+    after = _tree(sample_project.parent) if configured.startswith("..") else _tree(sample_project)
+    assert after == before
+    assert not list(sample_project.glob(".target-*"))
+
+
+def test_target_with_files_of_its_own_is_not_replaced(sample_project: Path) -> None:
+    mine = sample_project / "out"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    project = sample_project / "project.yml"
+    project.write_text(project.read_text() + "target: out\n")
+    result = invoke("compile", "--project-dir", str(sample_project))
+    assert result.exit_code == 2 and "holds files pgconvoy did not write" in result.stderr
+    assert (mine / "notes.txt").read_text() == "mine"
+    (mine / "notes.txt").unlink()
+    assert invoke("compile", "--project-dir", str(sample_project)).exit_code == 0  # empty: fine
+    assert (mine / ".pgconvoy-target").is_file()
+    assert invoke("compile", "--project-dir", str(sample_project)).exit_code == 0  # its own: replaced
+    assert not list(sample_project.glob(".target-*")) and not list(sample_project.glob(".out-old"))
+
+
+def test_a_table_truncated_and_reloaded_during_compile_is_exported_whole(
+        new_db: DatabaseFactory, tmp_path: Path) -> None:
+    """TRUNCATE is not MVCC-safe: a snapshot taken before it sees the table empty. compile takes ACCESS
+    SHARE on every table before its snapshot, so the TRUNCATE waits for the export to end."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import psycopg
+
+    source = new_db(sql="create table big (id int primary key, body text);"
+                        "insert into big select g, repeat(md5(g::text), 20) from generate_series(1, 200000) g;")
+    assert invoke("init", "--source", source, "--dir", str(tmp_path)).exit_code == 0
+    compile_ = subprocess.Popen([sys.executable, "-m", "pgconvoy.cli", "compile", "--project-dir", str(tmp_path),
+                                 "--source", source], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    truncated: list[str] = []
+
+    def truncate_and_reload() -> None:
+        with psycopg.connect(source) as conn:
+            conn.execute("truncate big")
+            conn.execute("insert into big values (1, 'reloaded')")
+            truncated.append("done")
+
+    with psycopg.connect(source, autocommit=True) as watcher:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and compile_.poll() is None:
+            held = watcher.execute("select count(*) from pg_locks l join pg_stat_activity a using (pid) "
+                                   "where a.application_name = 'pgconvoy' and l.relation = 'big'::regclass "
+                                   "and l.mode = 'AccessShareLock' and l.granted").fetchone()
+            if held and held[0]:
+                break
+            time.sleep(0.005)
+        assert compile_.poll() is None, "compile ended before the test saw its locks: make the table bigger"
+        worker = threading.Thread(target=truncate_and_reload)
+        worker.start()
+        time.sleep(0.2)
+        assert not truncated, "the TRUNCATE went through while compile held its snapshot"
+    _, err = compile_.communicate(timeout=120)
+    worker.join(timeout=60)
+    assert compile_.returncode == 0, err.decode()
+    assert truncated == ["done"]
+    data = (tmp_path / "target" / "10-data-foundation.sql").read_bytes()
+    assert data.count(b"\n") > 200000 and b"reloaded" not in data

@@ -202,3 +202,33 @@ def test_the_data_is_validated_before_post_data(new_db: DatabaseFactory, tmp_pat
         runner.run(target, target_dir)
     assert applied(target) == ["10-data-first.sql", "11-data-second.sql"]  # no post-data file ran
     assert report(target_dir) == {"10-data-first.sql": "done", "11-data-second.sql": "done"}
+
+
+def test_forced_row_level_security_does_not_filter_the_load(new_db: DatabaseFactory, tmp_path: Path,
+                                                            pg_server: str) -> None:
+    """A self-reference restored by a second pass, on a table with FORCE ROW LEVEL SECURITY and a policy
+    that hides every row, loaded by a role that is not a superuser: the policy comes after the data and
+    its validation, so every parent_id arrives (before, the UPDATE was filtered: every one NULL)."""
+    from fidelity import migrate
+
+    from pgconvoy import embedded
+
+    source = new_db(sql="create table nodes (id int primary key, parent_id int references nodes, label text);"
+                        "insert into nodes select g, nullif(g - 1, 0), 'n' || g from generate_series(1, 50) g;"
+                        "alter table nodes enable row level security; alter table nodes force row level security;"
+                        "create policy nobody on nodes using (false) with check (false);")
+    run_sql(pg_server, "do $$ begin if not exists (select from pg_roles where rolname = 'pc_loader') then "
+                       "create role pc_loader login; end if; end $$")
+    name = f"forced_rls_{tmp_path.name[-12:]}".lower().replace("-", "_")
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}" owner pc_loader')
+    target = psycopg.conninfo.make_conninfo(embedded.with_database(pg_server, name), user="pc_loader")
+    try:
+        migrate(source, target, tmp_path / "project", ("public",))
+        superuser = embedded.with_database(pg_server, name)
+        assert query(superuser, "select count(*), count(parent_id) from nodes") == [(50, 49)]
+        assert query(superuser, "select relforcerowsecurity from pg_class where relname = 'nodes'") == [(True,)]
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')

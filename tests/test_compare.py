@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from rich.console import Console
 
-from conftest import DatabaseFactory, query, run_sql
+from conftest import DatabaseFactory, invoke, query, run_sql
 from pgconvoy import compare
 from pgconvoy.errors import ConnectionFailed
 
@@ -189,3 +189,15 @@ def test_unreachable_database_is_a_connection_error(pair: tuple[str, str]) -> No
     with pytest.raises(ConnectionFailed) as err:
         compare.compare_urls(pair[0], "postgresql://nobody@127.0.0.1:1/none")
     assert err.value.exit_code == 2
+
+
+def test_a_role_that_cannot_read_every_row_is_told_so(new_db: DatabaseFactory) -> None:
+    uri = new_db(sql="create table public.secret (id int); insert into public.secret values (1);"
+                     "alter table public.secret enable row level security;"
+                     "do $$ begin if not exists (select from pg_roles where rolname = 'pc_peeker') then "
+                     "create role pc_peeker login; end if; end $$;"
+                     "grant select on public.secret to pc_peeker;")
+    peeker = psycopg.conninfo.make_conninfo(uri, user="pc_peeker")
+    result = invoke("compare", uri, peeker)
+    assert result.exit_code == 2
+    assert "role pc_peeker" in result.stderr and "cannot read every row" in result.stderr

@@ -115,18 +115,24 @@ def _tree(directory: Path) -> dict[str, bytes]:
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("configured", ["groups", "groups/x", ".", "..", "../elsewhere", "/tmp", "project.yml"])
+@pytest.mark.parametrize("configured", ["groups", "groups/x", ".", "..", "../elsewhere", "<absolute>", "project.yml"])
 def test_target_never_replaces_what_is_not_its_own(sample_project: Path, configured: str) -> None:
     """compile replaces target/ whole: pointed at the manifests, the project, or outside it, it refuses
-    and changes nothing (before, `target: groups` deleted the group files)."""
+    and changes nothing (before, `target: groups` deleted the group files). The absolute case is a
+    directory of the test's own, never a shared one such as /tmp: were the guard broken, it is replaced."""
+    if configured == "<absolute>":
+        outside = sample_project.parent / "outside"
+        outside.mkdir()
+        (outside / "keep.txt").write_text("kept")
+        configured = str(outside)
     project = sample_project / "project.yml"
     project.write_text(project.read_text() + f"target: {json.dumps(configured)}\n")
-    before = _tree(sample_project.parent) if configured.startswith("..") else _tree(sample_project)
+    watched = sample_project.parent if configured.startswith("..") or Path(configured).is_absolute() else sample_project
+    before = _tree(watched)
     result = invoke("compile", "--project-dir", str(sample_project))
     assert result.exit_code == 2
     assert "project.yml: target:" in result.stderr
-    after = _tree(sample_project.parent) if configured.startswith("..") else _tree(sample_project)
-    assert after == before
+    assert _tree(watched) == before
     assert not list(sample_project.glob(".target-*"))
 
 
@@ -184,9 +190,17 @@ def test_a_table_truncated_and_reloaded_during_compile_is_exported_whole(
         worker.start()
         time.sleep(0.2)
         assert not truncated, "the TRUNCATE went through while compile held its snapshot"
-    _, err = compile_.communicate(timeout=120)
+    out, err = compile_.communicate(timeout=120)
     worker.join(timeout=60)
-    assert compile_.returncode == 0, err.decode()
     assert truncated == ["done"]
-    data = (tmp_path / "target" / "10-data-foundation.sql").read_bytes()
-    assert data.count(b"\n") > 200000 and b"reloaded" not in data
+    said = (out + err).decode()
+    # Either pg_dump had its locks before the TRUNCATE queued: the export is the 200000 rows. Or it queued
+    # behind it: compile let the TRUNCATE go first and read again, and saw the one reloaded row (which
+    # init's expected count then flags). Never the empty table a snapshot before the TRUNCATE would see.
+    if compile_.returncode == 0:
+        data = (tmp_path / "target" / "10-data-foundation.sql").read_bytes()
+        assert data.count(b"\n") > 200000 and b"reloaded" not in data
+    else:
+        assert compile_.returncode == 1, said
+        assert "compile reads the source again" in said
+        assert "public.big has 1 rows in the source, expected 200000" in said

@@ -193,7 +193,7 @@ def test_a_file_committed_before_a_crash_is_not_applied_again(new_db: DatabaseFa
 def test_the_data_is_validated_before_post_data(new_db: DatabaseFactory, tmp_path: Path) -> None:
     """After the last data file every group's checks run: a target whose rows differ from the export
     (here a trigger the target already had eats a row) fails, naming the table and the check."""
-    source, target_dir, target = exported(new_db, tmp_path)
+    _, target_dir, target = exported(new_db, tmp_path)
     run_sql(target, "create function edge.eat() returns trigger language plpgsql as $$ begin "
                     "if new.id = 3 then return null; end if; return new; end $$;"
                     "create trigger eat before insert on edge.tickets for each row execute function edge.eat()")

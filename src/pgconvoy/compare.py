@@ -38,6 +38,7 @@ from rich.table import Table as RichTable
 from pgconvoy import catalog
 from pgconvoy.archive import Archive, DumpOptions, dump, merge
 from pgconvoy.catalog.model import Catalog, Name, Table
+from pgconvoy.errors import PgConvoyError
 from pgconvoy.quote import qualified
 
 _SETTINGS = (
@@ -210,11 +211,20 @@ def table_digests(
     if statement is None:
         return {}
     conn.rollback()
-    with conn.transaction(force_rollback=True):
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        for setting, value in _SETTINGS:
-            conn.execute("SELECT set_config(%s, %s, true)", (setting, value))
-        rows = conn.execute(statement).fetchall()
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            for setting, value in _SETTINGS:
+                conn.execute("SELECT set_config(%s, %s, true)", (setting, value))
+            rows = conn.execute(statement).fetchall()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        # row_security is off: a table whose policies would hide rows from this role is an error, not
+        # a smaller checksum
+        raise PgConvoyError(
+            f"role {conn.info.user} on {conn.info.dbname} cannot read every row: "
+            f"{(exc.diag.message_primary or str(exc)).strip()}",
+            hint="compare as a role that bypasses row-level security (BYPASSRLS, or the tables' owner) and can "
+            "read every table") from None
     return {Name(r[0], r[1]): _Digest(int(r[2]), (int(r[3]), int(r[4]))) for r in rows}
 
 

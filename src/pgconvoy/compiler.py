@@ -22,7 +22,7 @@ import psycopg
 from rich.console import Console
 
 from pgconvoy import accounting, catalog, data, graph, manifest, placement, reconcile, render, snapshot
-from pgconvoy.archive import Archive, DumpOptions, merge, start
+from pgconvoy.archive import Archive, DumpFailed, DumpOptions, merge, start
 from pgconvoy.artifacts import file_entries, manifest_json, migration_order_md
 from pgconvoy.catalog.model import Name
 from pgconvoy.catalog.objects import PG_LARGEOBJECT, read_objects
@@ -55,7 +55,37 @@ def compile_project(
     if not url:
         raise PgConvoyError(f"{loaded.file}: no source database",
                             hint="set source: in project.yml, PGCONVOY_SOURCE, or pass --source")
-    target = project_dir / loaded.project.target
+    target = target_dir(project_dir, loaded.project.target, loaded.file)
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            outcome = _compile(loaded, url, target, warn_error, console)
+            break
+        except DumpFailed as exc:
+            if not exc.lock_queue or attempt == LOCK_ATTEMPTS:
+                raise
+            if console is not None:
+                console.print("note: another session is waiting for an exclusive lock on a table being "
+                              "exported; it goes first, compile reads the source again", highlight=False)
+    if isinstance(outcome, CompileResult):
+        return outcome
+    staging, findings = outcome
+    _swap(staging, target)
+    return CompileResult(loaded, findings, target, tuple(sorted(_relative(target))))
+
+
+# pg_dump takes ACCESS SHARE of its own after compile's: a session that asked for an exclusive lock in
+# between (TRUNCATE, ALTER TABLE) is queued before pg_dump, and waits for compile. compile then lets it go
+# first and starts again, with a snapshot taken after it.
+LOCK_ATTEMPTS = 3
+# compile already holds the tables pg_dump locks: waiting longer than this means it is queued behind
+# such a session, which waits for compile
+DUMP_LOCK_WAIT_MS = 2_000
+
+
+def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error: bool | None,
+             console: Console | None) -> CompileResult | tuple[Path, tuple[reconcile.Finding, ...]]:
+    """One attempt in one locked snapshot: the result when nothing is written, else the staging directory
+    holding the new target/ and the findings."""
     options = catalog.Options(schemas=tuple(loaded.project.schemas))
     with connect(url) as conn:
         covered = catalog.scope(conn, options)
@@ -75,8 +105,9 @@ def compile_project(
             findings = reconcile.ordered((*result.findings, *judged))
             if any(f.severity == "error" for f in judged):
                 return CompileResult(loaded, findings, target, ())
-            staging = Path(tempfile.mkdtemp(prefix=".target-", dir=project_dir))
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target.parent))
             try:
+                (staging / TARGET_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
                 for name, text in schema.files.items():
                     (staging / name).write_text(text, encoding="utf-8")
                 data_files = data.write_data(conn, cat, result.layout, staging, progress=console,
@@ -89,11 +120,15 @@ def compile_project(
                 (staging / MIGRATION_ORDER).write_text(
                     migration_order_md(cat, g, loaded, result.layout, findings, files, data_files),
                     encoding="utf-8")
+            except psycopg.Error as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                reason = (exc.diag.message_primary or str(exc)).strip()
+                raise PgConvoyError(f"the export from the source failed: {reason}",
+                                    hint="nothing was written; run compile again") from None
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
-    _swap(staging, target)
-    return CompileResult(loaded, findings, target, tuple(sorted(_relative(target))))
+    return staging, findings
 
 
 @dataclass(frozen=True)
@@ -108,11 +143,14 @@ class SchemaSide:
 def _archive(conninfo: str, covered: catalog.Scope, snapshot_id: str) -> Iterator[Callable[[], Archive]]:
     """pg_dump in the compile's snapshot, running while the catalog is read; yields the call that waits
     for its archive (with the large objects' metadata when the source has any)."""
-    dumps = [start(conninfo, DumpOptions(snapshot=snapshot_id or None, exclude_schemas=covered.excluded_schemas))]
+    def options(**kwargs: Any) -> DumpOptions:
+        return DumpOptions(snapshot=snapshot_id or None, lock_timeout_ms=DUMP_LOCK_WAIT_MS, **kwargs)
+
+    dumps = [start(conninfo, options(exclude_schemas=covered.excluded_schemas))]
     if covered.large_objects:
-        dumps.append(start(conninfo, DumpOptions(snapshot=snapshot_id or None, large_objects_only=True)))
+        dumps.append(start(conninfo, options(large_objects_only=True)))
     if covered.attachments:  # the platform's tables, for what the application attached to them
-        dumps.append(start(conninfo, DumpOptions(snapshot=snapshot_id or None, tables=covered.attachments)))
+        dumps.append(start(conninfo, options(tables=covered.attachments)))
     try:
         yield lambda: functools.reduce(merge, (d.result() for d in dumps))
     finally:
@@ -150,6 +188,42 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     # One object per line would be the pure-Python encoder; compact is the C one, ten times faster on a
     # large manifest (as dbt writes its artifacts). `python -m json.tool` shows it indented.
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+# A target/ directory pgconvoy wrote carries this file; compile replaces no other directory.
+TARGET_MARKER = ".pgconvoy-target"
+STAGING_PREFIX = ".target-"
+_MARKER_TEXT = "Written by pgconvoy compile: this directory is replaced by the next compile.\n"
+
+
+def target_dir(project_dir: Path, configured: str, project_file: str) -> Path:
+    """Where `target:` points, if compile may replace it: a directory inside the project, not the project
+    itself nor its manifests, and (when it exists) one that pgconvoy wrote or an empty one."""
+    root = project_dir.resolve()
+    target = (project_dir / configured).resolve()
+    guarded = [root / project_file, root / manifest.GROUPS_DIR, root / manifest.CHECKS_DIR]
+    if target == root or root not in target.parents:
+        raise PgConvoyError(f"{project_file}: target: {configured!r} is not a directory inside the project",
+                            hint="compile replaces that directory whole: use a directory of its own, e.g. target")
+    if any(target == g or g in target.parents or target in g.parents for g in guarded):
+        raise PgConvoyError(f"{project_file}: target: {configured!r} would replace the project's manifests",
+                            hint="use a directory of its own, e.g. target")
+    if target.exists() and not target.is_dir():
+        raise PgConvoyError(f"{project_file}: target: {configured!r} is a file, not a directory")
+    if target.is_dir() and not _written_by_pgconvoy(target) and any(target.iterdir()):
+        raise PgConvoyError(f"{project_file}: target: {configured!r} holds files pgconvoy did not write",
+                            hint=f"compile replaces it whole: empty it, or point target: elsewhere (a directory "
+                            f"compile wrote holds {TARGET_MARKER})")
+    return target
+
+
+def _written_by_pgconvoy(directory: Path) -> bool:
+    if (directory / TARGET_MARKER).is_file():
+        return True
+    try:  # a target/ of a pgconvoy older than the marker
+        return "version" in json.loads((directory / MANIFEST_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def _swap(staging: Path, target: Path) -> None:

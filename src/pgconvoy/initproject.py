@@ -6,15 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from psycopg.conninfo import conninfo_to_dict
 
 from pgconvoy import propose
 from pgconvoy.catalog.model import Catalog
+from pgconvoy.connect import secret_keys
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.graph import FkGraph
 
 HEADER = "# Written by `pgconvoy init` from {database}. Edit freely: `pgconvoy compile` checks it.\n"
 GITIGNORE = "target/\n"
+SECRET_NOTE = ("# source: the connection string given to init carries a secret ({keys}), so it is not written\n"
+               "# here: set PGCONVOY_SOURCE to it. (A password may also live in ~/.pgpass or PGPASSWORD.)\n")
+ENV_ONLY = "{{ env_var('PGCONVOY_SOURCE') }}"
 
 
 def write(directory: Path, catalog: Catalog, graph: FkGraph, source: str, *, force: bool) -> list[Path]:
@@ -33,8 +36,11 @@ def write(directory: Path, catalog: Catalog, graph: FkGraph, source: str, *, for
     for old in groups_dir.glob("*.y*ml"):
         old.unlink()
     header = HEADER.format(database=catalog.database)
-    project = propose.project_data(catalog, source, _has_password(source))
-    written = [_dump(directory / "project.yml", header, project)]
+    secrets = secret_keys(source)
+    project = propose.project_data(catalog, source, bool(secrets))
+    project["source"] = project_source(source)
+    written = [_dump(directory / "project.yml", header + (SECRET_NOTE.format(keys=", ".join(secrets))
+                                                          if secrets else ""), project)]
     written += [_dump(groups_dir / name, header, data) for name, data in files]
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
@@ -48,10 +54,15 @@ def _dump(path: Path, header: str, data: dict[str, object]) -> Path:
     return path
 
 
-def _has_password(source: str) -> bool:
-    if source.startswith("sample:"):
-        return False
-    try:
-        return bool(conninfo_to_dict(source).get("password"))
-    except Exception:  # an unparsable URL never reaches here: connect() rejected it first
-        return True
+def project_source(source: str) -> str:
+    """project.yml's `source:`: PGCONVOY_SOURCE, with `source` as its default unless `source` carries a
+    secret (password, sslpassword, ...: see `connect.secret_keys`), which is never written to a file."""
+    if secret_keys(source):
+        return ENV_ONLY
+    return f"{{{{ env_var('PGCONVOY_SOURCE', {jinja_string(source)}) }}}}"
+
+
+def jinja_string(text: str) -> str:
+    """`text` as a Jinja string literal: single-quoted, its backslashes and quotes escaped (a key=value
+    source quotes its values: `host='a b' dbname=x`)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

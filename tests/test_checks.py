@@ -12,9 +12,10 @@ import psycopg
 import pytest
 
 from conftest import DatabaseFactory, load_sql, query
-from pgconvoy import catalog, checks, embedded
+from pgconvoy import catalog, checks, embedded, gate
 from pgconvoy.checks import Check, Status
 from pgconvoy.errors import ConnectionFailed, PgConvoyError
+from pgconvoy.manifest import LoadedProject, load_project
 
 
 def _database(pg_server: str, name: str, fixture: str) -> Iterator[str]:
@@ -43,68 +44,90 @@ def run(uri: str, check_list: list[Check], **kwargs: Any) -> dict[str, checks.Ch
         return {r.name: r for r in checks.run_checks(conn, check_list, **kwargs)}
 
 
-def failing_objects(uri: str, lint: str) -> list[str]:
-    """The objects a lint reports, read straight from its query (no threshold, no sampling)."""
-    (check,) = [c for c in checks.lint_checks() if c.name == f"lint:{lint}"]
-    assert isinstance(check.sql, str)
+def project(tmp: Path, lints: dict[str, str] | None = None, schemas: tuple[str, ...] = ("public",)) -> LoadedProject:
+    """A project with no group: the lints of the check stage look at the whole catalog."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    text = f"name: t\nschemas: [{', '.join(schemas)}]\n"
+    if lints:
+        text += "lints:\n" + "".join(f"  {k}: {v}\n" for k, v in lints.items())
+    (tmp / "project.yml").write_text(text)
+    (tmp / "groups").mkdir(exist_ok=True)
+    (tmp / "groups" / "01-none.yml").write_text("tables: []\n")
+    return load_project(tmp)
+
+
+def rule_results(uri: str, loaded: LoadedProject) -> dict[str, checks.CheckResult]:
     with psycopg.connect(uri) as conn:
-        conn.execute("set search_path = ''")
-        conn.execute("select set_config('pgconvoy.schemas', '{public}', false)")
-        return [r[0] for r in conn.execute(check.sql.encode()).fetchall()]
+        cat = catalog.introspect(conn, catalog.Options(schemas=tuple(loaded.project.schemas), rows="exact"))
+    return run(uri, gate.rule_checks(loaded, cat))
 
 
-# Each lint, and what checks_bad.sql breaks on purpose for it.
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> LoadedProject:
+    return project(tmp_path_factory.mktemp("plain"))
+
+
+# Each lint, and the tables checks_bad.sql breaks on purpose for it (one entry per finding).
 EXPECTED = {
-    "unindexed_foreign_key": ["public.hotels.hotels_tenant_id_fkey"],
+    "unindexed_foreign_key": ["public.hotels"],
     "duplicate_index": ["public.hotels"],
     "no_primary_key": ["public.audit_log"],
     "rls_enabled_no_policy": ["public.secrets"],
     "policy_exists_rls_disabled": ["public.notes"],
     "multiple_permissive_policies": ["public.hotels"],
-    "auth_rls_initplan": ["public.hotels.hotels_owner_read", "public.rooms.rooms_delete", "public.rooms.rooms_update"],
-    "rls_policy_always_true": ["public.hotels.hotels_anyone_insert"],
+    "auth_rls_initplan": ["public.hotels", "public.rooms", "public.rooms"],
+    "rls_policy_always_true": ["public.hotels"],
 }
 
 
-def test_every_builtin_lint_is_covered_here() -> None:
-    assert sorted(lint.name for lint in checks.builtin_lints()) == sorted(EXPECTED)
+def test_every_catalog_lint_of_the_check_stage_is_covered_here() -> None:
+    from pgconvoy.rules.run import at_stage
+
+    lints = {r.name for r in at_stage("check") if r.function is not None and r.code[2] in "45"
+             and r.name not in ("required_index_missing", "rls_mismatch", "policy_missing")}
+    assert lints == set(EXPECTED)
 
 
 @pytest.mark.parametrize("lint", sorted(EXPECTED))
-def test_lint_fails_on_the_broken_database(bad: str, lint: str) -> None:
-    assert failing_objects(bad, lint) == EXPECTED[lint]
-    result = run(bad, checks.lint_checks())[f"lint:{lint}"]
+def test_lint_fails_on_the_broken_database(bad: str, plain: LoadedProject, lint: str) -> None:
+    result = rule_results(bad, plain)[f"rule:{lint}"]
+    assert sorted(r["object"] for r in result.rows) == EXPECTED[lint]
     assert result.failures == len(EXPECTED[lint])
     assert result.status in (Status.WARN, Status.FAIL)
 
 
 @pytest.mark.parametrize("lint", sorted(EXPECTED))
-def test_lint_passes_on_the_fixed_database(clean: str, lint: str) -> None:
-    result = run(clean, checks.lint_checks())[f"lint:{lint}"]
+def test_lint_passes_on_the_fixed_database(clean: str, plain: LoadedProject, lint: str) -> None:
+    result = rule_results(clean, plain)[f"rule:{lint}"]
     assert (result.status, result.failures, result.message) == (Status.PASS, 0, "")
 
 
-def test_lint_messages_name_the_objects(bad: str) -> None:
-    results = run(bad, checks.lint_checks())
-    assert "hotels_name_a, hotels_name_b" in results["lint:duplicate_index"].message
-    assert "hotels_owner_read, hotels_tenant_read" in results["lint:multiple_permissive_policies"].message
-    assert "role authenticated and action SELECT" in results["lint:multiple_permissive_policies"].message
+def test_lint_messages_name_the_objects(bad: str, plain: LoadedProject) -> None:
+    results = rule_results(bad, plain)
+    assert "hotels_name_a, hotels_name_b" in results["rule:duplicate_index"].message
+    assert results["rule:multiple_permissive_policies"].message == (
+        "public.hotels has 2 permissive policies for authenticated SELECT: 'hotels_owner_read', 'hotels_tenant_read'")
 
 
-def test_lints_are_scoped_to_the_given_schemas(bad: str) -> None:
-    results = run(bad, checks.lint_checks(), schemas=["auth"])
-    assert all(r.status == Status.PASS for r in results.values())
+def test_lints_are_scoped_to_the_project_schemas(bad: str, tmp_path: Path) -> None:
+    results = rule_results(bad, project(tmp_path, schemas=("auth",)))
+    assert all(r.status == Status.PASS for r in results.values()), [r for r in results.values() if r.failures]
     # By default managed schemas such as auth are left out and public is read.
     with psycopg.connect(bad) as conn:
         assert checks.default_schemas(conn) == ["public"]
 
 
-def test_lint_severity_can_be_raised_or_turned_off(bad: str) -> None:
-    chosen = checks.lint_checks({"unindexed_foreign_key": "error", "duplicate_index": "off"})
-    assert "lint:duplicate_index" not in {c.name for c in chosen}
-    assert run(bad, chosen)["lint:unindexed_foreign_key"].status == Status.FAIL
-    with pytest.raises(PgConvoyError, match="unknown lint"):
-        checks.lint_checks({"no_such_lint": "warn"})
+def test_lint_level_by_code_or_name_can_be_raised_or_turned_off(bad: str, tmp_path: Path) -> None:
+    results = rule_results(bad, project(tmp_path, {"unindexed_foreign_key": "error", "PC403": "off"}))
+    assert "rule:duplicate_index" not in results
+    assert results["rule:unindexed_foreign_key"].status == Status.FAIL
+    results = rule_results(bad, project(tmp_path / "2", {"PC402": "error", "no_primary_key": "off"}))
+    assert results["rule:unindexed_foreign_key"].status == Status.FAIL and "rule:no_primary_key" not in results
+
+
+def test_an_unknown_lints_key_fails_the_check_as_it_fails_compile(bad: str, tmp_path: Path) -> None:
+    result = rule_results(bad, project(tmp_path, {"no_such_lint": "warn"}))["rule:unknown_lint"]
+    assert result.status == Status.FAIL and "'no_such_lint' is no rule code or name" in result.message
 
 
 def _catalog(uri: str) -> catalog.Catalog:
@@ -266,12 +289,13 @@ def test_function_checks_and_disabled_checks(bad: str) -> None:
         Check("custom:neither", "custom")
 
 
-def test_select_by_glob_kind_and_tag() -> None:
-    all_checks = [*checks.lint_checks(), checks.rows_check("public.hotels", 1),
-                  Check("custom:x", "custom", sql="select 1", tags=("nightly",))]
+def test_select_by_glob_kind_and_tag(tmp_path: Path) -> None:
+    all_checks = [*gate.rule_checks(project(tmp_path), catalog.Catalog(180000, "t", (), ())),
+                  checks.rows_check("public.hotels", 1), Check("custom:x", "custom", sql="select 1", tags=("nightly",))]
     names = lambda sel: [c.name for c in checks.select_checks(all_checks, sel)]  # noqa: E731
     assert names(["rows"]) == ["rows:public.hotels"]
-    assert names(["lint:*permissive*"]) == ["lint:multiple_permissive_policies"]
+    assert names(["rule:*permissive*"]) == ["rule:multiple_permissive_policies"]
+    assert names(["tag:PC504"]) == ["rule:multiple_permissive_policies"]
     assert names(["tag:nightly", "public.hotels"]) == ["rows:public.hotels", "custom:x"]
     assert len(names(None)) == len(all_checks)
 

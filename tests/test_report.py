@@ -10,8 +10,9 @@ import psycopg
 from rich.console import Console
 
 from conftest import DatabaseFactory
-from pgconvoy import checks, report
+from pgconvoy import catalog, checks, gate, report
 from pgconvoy.checks import CheckResult, Status
+from pgconvoy.manifest import load_project
 
 RESULTS = [
     CheckResult("rows:public.hotels", Status.PASS, 0, "3 rows", 0.021, "public.hotels", "rows"),
@@ -84,12 +85,17 @@ def test_github_annotations_escape_data_and_properties() -> None:
 def test_reports_from_a_real_run(new_db: DatabaseFactory, tmp_path: Path) -> None:
     uri = new_db(sql="create table public.t (id int); create table public.u (id int primary key);"
                      "insert into public.u values (1), (2);")
+    (tmp_path / "project.yml").write_text("name: t\n")
+    (tmp_path / "groups").mkdir()
+    (tmp_path / "groups" / "01-none.yml").write_text("tables: []\n")
+    loaded = load_project(tmp_path)
     with psycopg.connect(uri) as conn:
-        results = checks.run_checks(conn, [*checks.lint_checks(), checks.rows_check("public.u", 2),
-                                           checks.rows_check("public.u", 5)])
+        cat = catalog.introspect(conn, catalog.Options(rows="exact"))
+        found = [*gate.rule_checks(loaded, cat), checks.rows_check("public.u", 2), checks.rows_check("public.u", 5)]
+        results = checks.run_checks(conn, found)
     suite = ET.fromstring(report.to_junit(results))
-    assert int(suite.attrib["tests"]) == len(results) == 10
+    assert int(suite.attrib["tests"]) == len(results) == len(found)
     assert int(suite.attrib["failures"]) == sum(r.status == Status.FAIL for r in results) == 1
-    assert "::warning title=WARN lint no_primary_key::1 failing row: table public.t has no primary key" in \
-        report.to_github(results)
-    assert report.summary_line(results) == "Done. PASS=8 WARN=1 FAIL=1 ERROR=0 SKIP=0 TOTAL=10"
+    assert "::warning title=WARN rule no_primary_key::public.t has no primary key" in report.to_github(results)
+    total = len(found)
+    assert report.summary_line(results) == f"Done. PASS={total - 2} WARN=1 FAIL=1 ERROR=0 SKIP=0 TOTAL={total}"

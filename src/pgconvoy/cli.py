@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import click
 from rich.console import Console
 
 from pgconvoy import __version__
-from pgconvoy.errors import PgConvoyError
+from pgconvoy.errors import EXIT_USAGE, PgConvoyError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,20 +27,77 @@ def make_console(*, stderr: bool = False) -> Console:
     return console if console.is_terminal else Console(stderr=stderr, width=200)
 
 
+# The connection strings a command is given (their secrets are scrubbed from any error it prints).
+_URL_PARAMS = ("source", "target_url", "a", "b", "scratch_url")
+_URL_ENV = ("PGCONVOY_SOURCE", "PGCONVOY_TARGET")
+
+
 def user_errors(func: F) -> F:
-    """Turn a PgConvoyError into one line on stderr and its exit code; never a traceback."""
+    """Turn a PgConvoyError into one line on stderr and its exit code; never a traceback. A psycopg error
+    that escaped its module is one line too. Both pass `connect.redact`: no secret of a connection
+    string the command was given (or project.yml read from the environment) is printed."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except PgConvoyError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
-            if exc.hint:
-                err_console.print(f"  hint: {exc.hint}", soft_wrap=True, markup=False)
+            _print_error(exc.message, exc.hint, _sources(kwargs))
             sys.exit(exc.exit_code)
+        except Exception as exc:
+            psycopg = sys.modules.get("psycopg")
+            if psycopg is None or not isinstance(exc, psycopg.Error):
+                raise
+            _print_error(str(exc).strip().split("\n")[0] or type(exc).__name__, None, _sources(kwargs))
+            sys.exit(EXIT_USAGE)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _sources(kwargs: dict[str, Any]) -> list[str]:
+    given = [kwargs.get(name) for name in _URL_PARAMS] + [os.environ.get(name) for name in _URL_ENV]
+    return [value for value in given if isinstance(value, str) and value]
+
+
+def _print_error(message: str, hint: str | None, sources: list[str]) -> None:
+    from rich.markup import escape
+
+    from pgconvoy.connect import redact
+
+    err_console.print(f"[bold red]error:[/] {escape(redact(message, *sources))}", markup=True, soft_wrap=True)
+    if hint:
+        err_console.print(f"  hint: {redact(hint, *sources)}", soft_wrap=True, markup=False)
+
+
+class _Group(click.Group):
+    """click's own usage errors echo arguments (`Got unexpected extra argument (postgresql://...)`):
+    they pass `connect.redact` too, with every argument of the command line as a source."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        argv = list(args)
+        try:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise _shown_redacted(exc, argv) from None
+        ctx.meta["pgconvoy.argv"] = argv
+        return ctx
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise _shown_redacted(exc, ctx.meta.get("pgconvoy.argv", [])) from None
+
+
+def _shown_redacted(exc: click.ClickException, argv: list[str]) -> click.exceptions.Exit:
+    """Print click's error as click would, scrubbed; the exit (same code) for click to perform."""
+    from pgconvoy.connect import redact
+
+    shown = io.StringIO()
+    exc.show(file=shown)
+    click.echo(redact(shown.getvalue(), *argv, *_sources({})), err=True, nl=False)
+    return click.exceptions.Exit(exc.exit_code)
 
 
 def schema_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
@@ -59,7 +117,7 @@ schemas_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pgconvoy")
 def main() -> None:
     """Turn a live PostgreSQL database into a reviewed, ordered, verified migration."""
@@ -155,9 +213,11 @@ def compile_(project_dir: Path, source: str | None, fmt: str, warn_error: bool |
 @click.option("--allow-nonempty", is_flag=True, help="Load even if the target already holds migrated tables.")
 @click.option("--allow-older-target", is_flag=True,
               help="Load into an older major version than the source's (a warning, not an error).")
+@click.option("--forget-state", is_flag=True,
+              help="Once every file is applied, remove the run state kept in the target (schema pgconvoy).")
 @user_errors
 def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allow_nonempty: bool,
-        allow_older_target: bool) -> None:
+        allow_older_target: bool, forget_state: bool) -> None:
     """Apply target/ to a database in file order, each file in one transaction; resumable."""
     from pgconvoy import manifest, runner
 
@@ -165,7 +225,7 @@ def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allo
     target_dir = project_dir / loaded.project.target
     console = make_console()
     result = runner.run(target_url, target_dir, resume=resume, only=only, allow_nonempty=allow_nonempty,
-                        allow_older_target=allow_older_target, progress=console)
+                        allow_older_target=allow_older_target, forget_state=forget_state, progress=console)
     done = [f for f in result.files if f.status == "done"]
     console.print(f"[green]Done.[/] {len(done)} files applied, {result.rows:,} rows loaded "
                   f"({len(result.files) - len(done)} skipped).")
@@ -299,6 +359,34 @@ def schema(directory: Path) -> None:
         path = directory / f"{kind}.schema.json"
         path.write_text(json.dumps(manifest.json_schema(kind), indent=2) + "\n")
         click.echo(f"wrote {path}")
+
+
+@main.command(name="rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@user_errors
+def rules_(fmt: str) -> None:
+    """List every rule: code, name, default level, where it runs, what it finds and the fix.
+
+    project.yml `lints:` sets a rule's level by code or name (error, warn, info, off), for compile and
+    check alike."""
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from pgconvoy.rules import all_rules
+    from pgconvoy.rules.docs import as_json, markdown
+
+    if fmt == "json":
+        click.echo(json.dumps(as_json(), indent=2))
+        return
+    if fmt == "markdown":
+        click.echo(markdown(), nl=False)
+        return
+    table = Table("code", "name", "level", "runs at", "finds", "fix", box=None, show_edge=False)
+    for r in all_rules():
+        table.add_row(r.code, r.name, r.level, r.stage, escape(r.summary), escape(r.fix))
+    make_console().print(table)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pgconvoy import quote
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name, Table
+from pgconvoy.checks.data import orphans_sql
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.graph import load_unit
 from pgconvoy.layout import DataFormat, Group, Layout
@@ -189,7 +190,7 @@ def write_data(
     counts = {t.table: t for f in files for t in f.tables}
     for group, tables in plan.groups:
         path = target_dir / VALIDATE_DIR / f"{group.number:02d}-{group.name}.sql"
-        _write(path, _validation_sql(group, tables, counts, set(layout.tables)))
+        _write(path, _validation_sql(group, tables, counts, set(layout.tables), catalog))
     return files
 
 
@@ -448,7 +449,8 @@ def _rollback_sql(layout: Layout) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableData], loaded: set[Name]) -> str:
+def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableData], loaded: set[Name],
+                    catalog: Catalog) -> str:
     """One query; every row it returns is a failed check (empty result: the group is whole)."""
     checks = []
     for table in tables:
@@ -469,14 +471,10 @@ def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableD
         for fk in table.foreign_keys:
             if fk.inherited or fk.ref_table not in loaded or not fk.checkable_by_equality:
                 continue  # a NOT ENFORCED key promises nothing; a PERIOD key the server checked when added
-            present = " AND ".join(f"c.{quote.ident(c)} IS NOT NULL" for c in fk.columns)
-            pairs = zip(fk.columns, fk.ref_columns, strict=True)
-            match = " AND ".join(f"p.{quote.ident(r)} = c.{quote.ident(c)}" for c, r in pairs)
+            orphans = orphans_sql(fk, catalog).as_string(None)  # the check's own query: MATCH FULL and all
             checks.append(
                 f"SELECT {label}, {quote.literal('foreign key ' + fk.name)}, count(*), 0"
-                f"\n  FROM {only}{name} AS c WHERE {present}"
-                f"\n   AND NOT EXISTS (SELECT 1 FROM {quote.qualified(fk.ref_table)} AS p WHERE {match})"
-                "\n  HAVING count(*) > 0"
+                f"\n  FROM ({orphans}) AS orphans HAVING count(*) > 0"
             )
     head = f"-- Checks of group {group.number:02d} {group.name}: each row returned is a failure.\n"
     if not checks:

@@ -2,10 +2,10 @@
 and `build` = compile, run into a scratch database, check.
 
 Checks of a project, in the order they run:
-1. from the manifests: expected rows with tolerance, required indexes, RLS enabled and expected
-   policies (`rows:`, `index:`, `rls:`);
-2. built in: the lints (`lint:`, severities from project.yml `lints:`) and one FK-validity check per
-   foreign key, self-references included (`foreign_key:`);
+1. the rules of the registry that run at check (`rule:NAME`, one per rule, level from project.yml
+   `lints:`), over the target's catalog and the manifests: expected rows, required indexes, RLS and
+   policies as declared, and the lints (unindexed foreign keys, RLS without a policy, ...);
+2. one FK-validity check per foreign key, self-references included (`foreign_key:`, `self_reference:`);
 3. custom: `checks/*.sql` (a query returning failing rows) and the checks of `checks/*.yml`.
 """
 
@@ -16,52 +16,67 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgconvoy import catalog, checks, compiler, reconcile, runner, scratch
+import psycopg
+
+from pgconvoy import catalog, checks, compiler, runner, scratch
 from pgconvoy.catalog.model import Catalog, Name
-from pgconvoy.checks import Check, CheckResult
+from pgconvoy.checks import Check, CheckResult, Outcome
 from pgconvoy.connect import connect
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.manifest import CheckSpec, LoadedProject
+from pgconvoy.rules import Finding, parse_written, tables_named
+from pgconvoy.rules.run import at_stage, evaluate, level
 
 OnResult = Callable[[int, int, CheckResult], None]
 
 
 def project_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
-    found = [*_manifest_checks(loaded, cat), *checks.builtin_checks(cat, loaded.project.lints)]
+    found = [*rule_checks(loaded, cat), *checks.foreign_key_checks(cat)]
     defaults = loaded.project.check_defaults
     found += checks.load_custom_checks(loaded.root / "checks", defaults.model_dump())
     found += [_yaml_check(c.spec, loaded, cat) for c in loaded.checks]
     return found
 
 
-def _manifest_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
-    out: list[Check] = []
-    for group in loaded.groups:
-        for written, spec in group.manifest.entries():
-            if spec.rows is not None:
-                out.append(checks.rows_check(_resolve(written, loaded, cat), spec.rows.expected, spec.rows.tolerance))
-        for index in group.manifest.indexes:
-            names = [written for written, _ in group.manifest.entries()]
-            table = _resolve(index.table, loaded, cat) if index.table else _index_table(index.name or "", names, cat)
-            out.append(checks.index_check(table, index=index.name, columns=index.columns or ()))
-        for written, rls in group.manifest.rls.items():
-            out.append(checks.rls_check(_resolve(written, loaded, cat), enabled=rls.enabled, policies=rls.policies))
+def rule_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
+    """One check per rule of the check stage, its findings on `cat` as the failing rows."""
+    _, findings = evaluate(cat, loaded, "check")
+    out = []
+    for rule in at_stage("check"):
+        configured = level(rule, loaded)
+        if configured == "off":
+            continue
+        mine = tuple(f for f in findings if f.code == rule.code)
+        severity: checks.Severity = (
+            "error" if configured == "error" or any(f.severity == "error" for f in mine) else "warn")
+        out.append(Check(
+            name=f"rule:{rule.name}", kind="rule", severity=severity, function=_outcome(mine),
+            description=f"{rule.code} {rule.summary}", remediation=rule.fix, tags=("rule", rule.code),
+        ))
     return out
 
 
+def _outcome(findings: tuple[Finding, ...]) -> Callable[[psycopg.Connection[Any]], Outcome]:
+    rows = tuple({"object": f.table or "", "detail": f.message, "file": f.file, "line": f.line, "hint": f.hint}
+                 for f in findings)
+
+    def outcome(conn: psycopg.Connection[Any]) -> Outcome:
+        if not findings:
+            return Outcome(0)
+        shown = "; ".join(f.message for f in findings[:checks.SAMPLE_ROWS])  # where: in the rows
+        more = f" (and {len(findings) - checks.SAMPLE_ROWS} more)" if len(findings) > checks.SAMPLE_ROWS else ""
+        return Outcome(len(findings), shown + more, rows)
+
+    return outcome
+
+
 def _resolve(written: str, loaded: LoadedProject, cat: Catalog) -> Name:
-    """A manifest's table name as the catalog's table (compile has already rejected ambiguous names)."""
-    if "." in written:
-        return Name.parse(written)
-    found = reconcile.tables_named(cat, loaded.project.schemas, written)
-    return found[0] if found else Name(loaded.project.schemas[0], written)
-
-
-def _index_table(index: str, tables: Sequence[str], cat: Catalog) -> Name:
-    for t in cat.tables:
-        if any(i.name == index for i in t.indexes):
-            return t.qualified
-    return Name.parse(tables[0]) if tables else Name("public", "?")
+    """A checks/*.yml table name as the catalog's table, read as the manifests' names are."""
+    schema, name = parse_written(written)
+    if schema is not None:
+        return Name(schema, name)
+    found = tables_named(cat, loaded.project.schemas, name)
+    return found[0] if found else Name(loaded.project.schemas[0], name)
 
 
 def _yaml_check(spec: CheckSpec, loaded: LoadedProject, cat: Catalog) -> Check:
@@ -89,7 +104,8 @@ def check_database(url: str, loaded: LoadedProject, *, select: Sequence[str] | N
                    on_result: OnResult | None = None) -> list[CheckResult]:
     """Run the project's checks against the database at `url`."""
     with connect(url) as conn:
-        cat = catalog.introspect(conn, catalog.Options(schemas=tuple(loaded.project.schemas), rows="none"))
+        # exact counts: the rows rule (PC301) judges the target's rows, not the planner's estimate
+        cat = catalog.introspect(conn, catalog.Options(schemas=tuple(loaded.project.schemas), rows="exact"))
         return checks.run_checks(conn, project_checks(loaded, cat), select=select,
                                  schemas=loaded.project.schemas, on_result=on_result)
 

@@ -88,8 +88,12 @@ class Index:
     inherited: bool = False  # a partition's index attached to its partitioned parent's index
 
     def covers(self, fk: ForeignKey) -> bool:
-        """The index starts with the foreign key's columns, in the constraint's order."""
-        return bool(fk.columns) and self.columns[: len(fk.columns)] == fk.columns
+        """The index serves the lookups the foreign key makes (`WHERE a = $1 AND b = $2`, on every delete or
+        key update of the referenced table): a valid, whole (not partial) b-tree index whose leading columns
+        are the key's columns, in any order, as splinter's unindexed_foreign_keys reads it."""
+        n = len(fk.columns)
+        return (bool(fk.columns) and self.valid and self.predicate is None and self.method == "btree"
+                and set(self.columns[:n]) == set(fk.columns) and len(self.columns) >= n)
 
 
 @dataclass(frozen=True, slots=True)

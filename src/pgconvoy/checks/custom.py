@@ -11,12 +11,34 @@ An optional header sets how it is judged, as dbt's test config does:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from pgconvoy.checks.engine import Check, parse_threshold
-from pgconvoy.checks.lints import parse_header
 from pgconvoy.errors import PgConvoyError
+
+_FIELD = re.compile(r"^--\s*([a-z_]+):\s*(.*)$")
+_CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")
+
+
+def parse_header(text: str) -> dict[str, str]:
+    """The `-- key: value` lines at the top of an SQL file (continuation lines start with `--` and two
+    spaces, and are joined with a space)."""
+    fields: dict[str, str] = {}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        if (cont := _CONTINUATION.match(line)) and last:
+            fields[last] += " " + cont.group(1).strip()
+        elif field := _FIELD.match(line):
+            last = field.group(1)
+            fields[last] = field.group(2).strip()
+        else:
+            last = None
+    return fields
+
 
 _KNOWN = {"severity", "error_if", "warn_if", "tags", "description", "remediation", "enabled"}
 

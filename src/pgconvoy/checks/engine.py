@@ -40,10 +40,12 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a function check found: how many things fail, and a sentence saying what."""
+    """What a function check found: how many things fail, a sentence saying what, and a sample of them
+    (as the failing rows of a query check: `object`, `detail`, ...)."""
 
     failures: int
     message: str = ""
+    rows: tuple[dict[str, Any], ...] = ()
 
 
 CheckFunction = Callable[[psycopg.Connection[Any]], Outcome]
@@ -197,7 +199,7 @@ def _execute(
             conn.execute("SET LOCAL row_security = off")
         if check.function is not None:
             outcome = check.function(conn)
-            return outcome.failures, outcome.message, ()
+            return outcome.failures, outcome.message, outcome.rows[:SAMPLE_ROWS]
         return _failing_rows(conn, check)
 
 

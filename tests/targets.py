@@ -6,11 +6,10 @@ compile writes the real one (artifacts.manifest_json); here the step of each fil
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pgconvoy import artifacts
+from pgconvoy import artifacts, contracts
 from pgconvoy.catalog.model import Name
 from pgconvoy.data import DataFileInfo, file_sha256
 
@@ -38,9 +37,10 @@ def write_manifest(target_dir: Path, *, creates: Iterable[Name] = (), data_files
         files.append(entry)
     files.sort(key=lambda e: artifacts.run_order(str(e["name"])))
     doc: dict[str, object] = {
-        "version": artifacts.MANIFEST_VERSION, "compile_id": artifacts.compile_id(files),
-        "source": {"server_version": source_version},
-        "files": files,
+        "version": contracts.MANIFEST_VERSION, "compile_id": artifacts.compile_id(files), "project": "test",
+        "source": {"database": "source", "server_version": source_version, "url": "source"},
+        "schemas": ["public"], "data_format": "copy", "groups": [], "order": [], "cycles": [], "findings": [],
+        "files": files, "not_migrated": [],
     }
-    (target_dir / "manifest.json").write_text(json.dumps(doc))
+    (target_dir / "manifest.json").write_text(contracts.dump(contracts.ManifestDoc, doc))
     return doc

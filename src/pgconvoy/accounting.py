@@ -37,6 +37,7 @@ class Raw:
     message: str
     table: Name | None = None
     hint: str | None = None
+    subject: str | None = None  # the object, for the finding's key
 
 
 def account(objects: dict[Key, DbObject], archive: Archive, placement: Placement,
@@ -153,7 +154,7 @@ class _Ledger:
 def _lost(obj: DbObject, reason: str, what: str = "") -> Raw:
     label = f"{what} {obj.kind} {obj.identity}".strip()
     return Raw(NOT_MIGRATED, f"not migrated: {label}: {reason}", obj.relation,
-               "migrate it by hand, or report the object kind to pgconvoy")
+               "migrate it by hand, or report the object kind to pgconvoy", subject=label)
 
 
 def _oids(entry: Entry | None) -> list[int]:

@@ -15,17 +15,14 @@ from typing import Any
 import jinja2
 
 from pgconvoy.catalog.model import Catalog, Name
+from pgconvoy.contracts import MANIFEST_VERSION, RUN_STEPS
 from pgconvoy.data import ROLLBACK_FILE, VALIDATE_DIR, DataFileInfo, file_sha256
+from pgconvoy.findings import as_doc
 from pgconvoy.graph import FkGraph
 from pgconvoy.layout import Layout
 from pgconvoy.manifest import LoadedProject
 from pgconvoy.placement import POST_STEPS, SHARED_FILE, Placed, Placement, post_data_file
 from pgconvoy.reconcile import Finding
-
-MANIFEST_VERSION = 3
-
-# What `run` does with a file of target/ (`manifest.json` files[].step).
-RUN_STEPS = ("schema", "data", "post")
 
 
 def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileInfo]) -> list[dict[str, Any]]:
@@ -92,7 +89,7 @@ def manifest_json(
         ],
         "order": [str(t) for t in layout.tables],
         "cycles": [[str(n) for n in c] for c in graph.cycles],
-        "findings": [_finding(f) for f in findings],
+        "findings": [as_doc(f) for f in findings],
         "files": [f | {"objects": objects[f["name"]]} if f["name"] in objects else f for f in files],
         "not_migrated": [{"type": d.entry.desc, "name": d.entry.name, "reason": d.reason}
                          for d in placement.dropped],
@@ -125,11 +122,6 @@ def _table(catalog: Catalog, graph: FkGraph, name: Name, two_pass: tuple[str, ..
         "two_pass": list(two_pass),
         "self_references": list(node.self_references),
     }
-
-
-def _finding(f: Finding) -> dict[str, Any]:
-    return {"code": f.code, "rule": f.rule, "severity": f.severity, "message": f.message, "file": f.file,
-            "line": f.line, "table": f.table, "hint": f.hint}
 
 
 def migration_order_md(

@@ -343,21 +343,25 @@ def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: 
 
 @main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path(".schemas"),
-              show_default=True, help="Where to write project.schema.json, group.schema.json, checks.schema.json.")
+              show_default=True, help="Where to write the schemas.")
 @user_errors
 def schema(directory: Path) -> None:
-    """Write JSON Schemas of the manifests, for editors (e.g. YAML language servers).
+    """Write the JSON Schemas of the manifests (project, group, checks: for editors, e.g. YAML language
+    servers) and of the artifacts compile and run write (manifest.json, run_results.json: for tools that
+    read them).
 
     With the YAML extension of VS Code: `# yaml-language-server: $schema=.schemas/group.schema.json`
     at the top of a group file."""
     import json
 
-    from pgconvoy import manifest
+    from pgconvoy import contracts, manifest
 
     directory.mkdir(parents=True, exist_ok=True)
-    for kind in ("project", "group", "checks"):
-        path = directory / f"{kind}.schema.json"
-        path.write_text(json.dumps(manifest.json_schema(kind), indent=2) + "\n")
+    documents = {f"{kind}.schema.json": manifest.json_schema(kind) for kind in ("project", "group", "checks")}
+    documents |= {f"{kind}.schema.json": contracts.json_schema(kind) for kind in contracts.ARTIFACTS}
+    for name, document in documents.items():
+        path = directory / name
+        path.write_text(json.dumps(document, indent=2) + "\n")
         click.echo(f"wrote {path}")
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from pgconvoy import accounting, catalog, data, graph, manifest, placement, reconcile, render, snapshot
+from pgconvoy import accounting, catalog, contracts, data, graph, manifest, placement, reconcile, render, snapshot
 from pgconvoy.archive import Archive, DumpFailed, DumpOptions, merge, start
 from pgconvoy.artifacts import file_entries, manifest_json, migration_order_md
 from pgconvoy.catalog.model import Name
@@ -100,7 +100,7 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 return CompileResult(loaded, result.findings, target, ())
             schema = schema_side(conn, dumped(), cat, result.layout, excluded=result.excluded,
                                  owners=loaded.project.owners == "keep", platform_schemas=covered.platform_schemas)
-            judged = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint) for r in schema.findings],
+            judged = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint, r.subject) for r in schema.findings],
                                      warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
             findings = reconcile.ordered((*result.findings, *judged))
             if any(f.severity == "error" for f in judged):
@@ -114,9 +114,9 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                                              large_objects=schema.large_objects, counted=True)
                 g = graph.build(cat)
                 files = file_entries(staging, result.layout, data_files)
-                _write_json(staging / MANIFEST_JSON,
-                            manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
-                                          schema.placement))
+                doc = manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
+                                    schema.placement)
+                (staging / MANIFEST_JSON).write_text(contracts.dump(contracts.ManifestDoc, doc), encoding="utf-8")
                 (staging / MIGRATION_ORDER).write_text(
                     migration_order_md(cat, g, loaded, result.layout, findings, files, data_files),
                     encoding="utf-8")
@@ -182,12 +182,6 @@ def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Ca
 
 def _relative(directory: Path) -> list[str]:
     return [p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()]
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    # One object per line would be the pure-Python encoder; compact is the C one, ten times faster on a
-    # large manifest (as dbt writes its artifacts). `python -m json.tool` shows it indented.
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 # A target/ directory pgconvoy wrote carries this file; compile replaces no other directory.

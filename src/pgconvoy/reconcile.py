@@ -44,14 +44,14 @@ def reconcile(catalog: Catalog, project: LoadedProject, *, warn_error: bool | No
     return Result(findings, None if has_errors else _layout(ctx), frozenset(ctx.excluded))
 
 
-def judge(project: LoadedProject, raw: Iterable[tuple[str, str, Name | None, str | None]], *,
+def judge(project: LoadedProject, raw: Iterable[tuple[str, str, Name | None, str | None, str | None]], *,
           warn_error: bool | None = None, where: dict[Name, tuple[str, int]] | None = None) -> tuple[Finding, ...]:
-    """Findings of later steps (code, message, table, hint), with the severities project.yml gives them;
+    """Findings of later steps (code, message, table, hint, subject), with the severities project.yml gives them;
     each points at the table's entry in its group when `where` knows it, else at project.yml."""
     located = []
-    for code, message, table, hint in raw:
+    for code, message, table, hint, subject in raw:
         file, line = ((where or {}).get(table) if table is not None else None) or (project.file, 1)
-        located.append((code, message, file, line, str(table) if table else None, hint))
+        located.append((code, message, file, line, str(table) if table else None, hint, subject))
     return judge_raw(located, project, project.project.warn_error if warn_error is None else warn_error)
 
 

@@ -17,7 +17,8 @@ from pgconvoy.graph import FkGraph, load_unit
 from pgconvoy.manifest import LoadedGroup, LoadedProject, TableSpec
 from pgconvoy.rules.registry import Severity, by_key, configured
 
-_RawFinding = tuple[str, str, str, int, str | None, str | None]  # code, message, file, line, table, hint
+# code, message, file, line, table, hint, subject (what the finding is about, for its key)
+_RawFinding = tuple[str, str, str, int, str | None, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,14 @@ class Finding:
     line: int | None
     table: str | None = None
     hint: str | None = None
+    subject: str | None = None  # the object it is about, when a table can have several such findings
+
+    @property
+    def key(self) -> str:
+        """What names this one finding across compiles (no line number, no count): `CODE:object`, the
+        object being the table, or the constraint, policy, column, index it is about. project.yml
+        `ignore:` takes it."""
+        return f"{self.code}:{self.subject or self.table or self.file}"
 
     @property
     def rule(self) -> str:
@@ -78,8 +87,8 @@ class Context:
         return ctx
 
     def emit(self, code: str, message: str, where: tuple[str, int], table: Name | None = None,
-             hint: str | None = None) -> None:
-        self.raw.append((code, message, where[0], where[1], str(table) if table else None, hint))
+             hint: str | None = None, subject: str | None = None) -> None:
+        self.raw.append((code, message, where[0], where[1], str(table) if table else None, hint, subject))
 
     def where(self, table: Name) -> tuple[str, int]:
         """The table's entry in its group, else project.yml."""
@@ -206,14 +215,14 @@ def judge(raw: Iterable[_RawFinding], project: LoadedProject, warn_error: bool) 
     them); with `warn_error` a warning is an error."""
     lints = project.project.lints
     findings = []
-    for code, message, file, line, table, hint in raw:
+    for code, message, file, line, table, hint, subject in raw:
         found = by_key(code)
         assert found is not None, code
         level = configured(found, lints)
         if level == "off":
             continue
         severity: Severity = "error" if level == "warn" and warn_error else level
-        findings.append(Finding(code, severity, message, file, line, table, hint))
+        findings.append(Finding(code, severity, message, file, line, table, hint, subject))
     return ordered(findings)
 
 

@@ -59,4 +59,4 @@ def unknown_column(ctx: Context) -> None:
         for i, column in enumerate(placement.spec.two_pass):
             if table.column(column) is None:
                 ctx.emit("PC103", f"{name} has no column {column!r}", placement.at("two_pass", i), name,
-                         hint=f"columns: {', '.join(c.name for c in table.columns)}")
+                         hint=f"columns: {', '.join(c.name for c in table.columns)}", subject=f"{name}.{column}")

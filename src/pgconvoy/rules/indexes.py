@@ -27,10 +27,11 @@ def required_indexes(ctx: Context) -> None:
                 if not ok:
                     ctx.emit("PC401", f"no index on {name} ({', '.join(columns)})"
                              + (f" named {spec.name}" if spec.name else "") + f" in the {ctx.side}", where, name,
-                             hint=f"CREATE INDEX ON {name} ({', '.join(map(ident, columns))})")
+                             hint=f"CREATE INDEX ON {name} ({', '.join(map(ident, columns))})",
+                             subject=f"{name}({','.join(columns)})")
             elif spec.name is not None and not _index_named(ctx, spec.name):
                 ctx.emit("PC401", f"no index named {spec.name} in the {ctx.side}", where,
-                         hint="create it, or fix the name (schema.name when ambiguous)")
+                         hint="create it, or fix the name (schema.name when ambiguous)", subject=spec.name)
 
 
 def _index_named(ctx: Context, written: str) -> bool:
@@ -61,7 +62,8 @@ def unindexed_foreign_keys(ctx: Context) -> None:
         if not any(ix.covers(fk) for ix in table.indexes):
             ctx.emit("PC402", f"{fk.table} foreign key {fk_text(fk)} has no index that starts with its columns",
                      ctx.where(name), fk.table,
-                     hint=f"CREATE INDEX ON {fk.table} ({', '.join(map(ident, fk.columns))})")
+                     hint=f"CREATE INDEX ON {fk.table} ({', '.join(map(ident, fk.columns))})",
+                     subject=f"{fk.table}.{fk.name}")
 
 
 @rule("PC403", "duplicate_index", "warn", "indexes of one table identical apart from the name",
@@ -76,7 +78,8 @@ def duplicate_indexes(ctx: Context) -> None:
         for names in by_shape.values():
             if len(names) > 1:
                 ctx.emit("PC403", f"{name} has identical indexes: {', '.join(sorted(names))}", ctx.where(name), name,
-                         hint=f"keep one: DROP INDEX {sorted(names)[-1]} (or drop the constraint that owns it)")
+                         hint=f"keep one: DROP INDEX {sorted(names)[-1]} (or drop the constraint that owns it)",
+                         subject=f"{name}:{','.join(sorted(names))}")
 
 
 def _shape(definition: str, name: str) -> str:

@@ -39,7 +39,8 @@ def load_order(ctx: Context) -> None:
             continue
         if parent in ctx.excluded:
             ctx.emit("PC108", f"{child} references {parent} via {fk_text(fk)}, which is excluded",
-                     ctx.where(child), child, hint=f"the target database must already hold {parent}'s rows")
+                     ctx.where(child), child, hint=f"the target database must already hold {parent}'s rows",
+                     subject=f"{child}.{fk.name}")
             continue
         target = ctx.placed.get(parent)
         if target is None or target.position < placement.position or covered(fk, placement):
@@ -47,18 +48,20 @@ def load_order(ctx: Context) -> None:
         two_pass = f"two_pass: [{', '.join(fk.columns)}]"
         if child == parent:
             ctx.emit("PC202", f"{child} references itself via {fk_text(fk)}", placement.at(), child,
-                     hint=f"add {two_pass} to its entry, make the constraint DEFERRABLE, or mark it deferred: true")
+                     hint=f"add {two_pass} to its entry, make the constraint DEFERRABLE, or mark it deferred: true",
+                     subject=f"{child}.{fk.name}")
         elif _same_cycle(ctx, child, parent):
             cycle = ctx.graph.cycles[ctx.graph.nodes[child].cycle or 0]
             ctx.emit("PC203", f"{child} ({placement.group.label}) references {parent} ({target.group.label}) via "
                      f"{fk_text(fk)}, which loads later; they form a cycle: {' -> '.join(map(str, cycle))}",
                      placement.at(), child,
-                     hint=f"add {two_pass} to {child.name}, or make {fk.name} DEFERRABLE")
+                     hint=f"add {two_pass} to {child.name}, or make {fk.name} DEFERRABLE", subject=f"{child}.{fk.name}")
         else:
             later = "later in the same group" if target.group is placement.group else "later"
             ctx.emit("PC201", f"{child} ({placement.group.label}) references {parent} ({target.group.label}) via "
                      f"{fk_text(fk)}, which loads {later}", placement.at(), child,
-                     hint=f"move {parent.name} before {child.name} (an earlier group or entry), or add {two_pass}")
+                     hint=f"move {parent.name} before {child.name} (an earlier group or entry), or add {two_pass}",
+                     subject=f"{child}.{fk.name}")
 
 
 def _same_cycle(ctx: Context, a: Name, b: Name) -> bool:
@@ -88,21 +91,21 @@ def two_pass_columns(ctx: Context) -> None:
             if placement.spec.deferred:
                 ctx.emit("PC204", f"{name}.{column} is in two_pass but {name} is deferred: its keys are added "
                          "after the data, which loads in one pass", where, name,
-                         hint=f"remove {column} from two_pass (deferred: true is enough)")
+                         hint=f"remove {column} from two_pass (deferred: true is enough)", subject=f"{name}.{column}")
                 continue
             fks = [fk for fk in fks_of.get(name, []) if column in fk.columns]
             forward = [fk for fk in fks if _loads_at_or_after(ctx, unit(fk.ref_table), placement)]
             if not fks:
                 ctx.emit("PC204", f"{name}.{column} is in two_pass but is part of no foreign key", where, name,
-                         hint=f"remove {column} from two_pass")
+                         hint=f"remove {column} from two_pass", subject=f"{name}.{column}")
             elif not forward:
                 refs = ", ".join(sorted({str(unit(fk.ref_table)) for fk in fks}))
                 ctx.emit("PC204", f"{name}.{column} is in two_pass but references {refs}, which loads earlier",
-                         where, name, hint=f"remove {column} from two_pass")
+                         where, name, hint=f"remove {column} from two_pass", subject=f"{name}.{column}")
             if col.not_null:
                 ctx.emit("PC205", f"{name}.{column} is in two_pass but NOT NULL: it cannot load as NULL first",
                          where, name, hint="mark the table deferred: true (its keys are added after the data), "
-                         "or make the constraint DEFERRABLE")
+                         "or make the constraint DEFERRABLE", subject=f"{name}.{column}")
 
 
 def _loads_at_or_after(ctx: Context, parent: Name, placement: Placement) -> bool:

@@ -38,7 +38,8 @@ def rls_expectations(ctx: Context) -> None:
                 if policy not in present:
                     ctx.emit("PC502", f"{name} has no policy {policy!r} in the {ctx.side}",
                              (group.file, group.lines.line("rls", written, "policies", i)), name,
-                             hint=f"policies on {name}: {', '.join(sorted(present)) or 'none'}")
+                             hint=f"policies on {name}: {', '.join(sorted(present)) or 'none'}",
+                             subject=f"{name}.{policy}")
 
 
 def _rls_where(ctx: Context, name: Name, policy: str | None = None) -> tuple[str, int]:
@@ -88,7 +89,8 @@ def multiple_permissive_policies(ctx: Context) -> None:
         for names, uses in overlaps.items():
             ctx.emit("PC504", f"{name} has {len(names)} permissive policies for {', '.join(uses)}: "
                      f"{', '.join(repr(n) for n in names)}", _rls_where(ctx, name), name,
-                     hint="each one runs for every row: merge them into one policy with OR")
+                     hint="each one runs for every row: merge them into one policy with OR",
+                     subject=f"{name}:{','.join(names)}")
 
 
 def _applies(policy: Policy, role: str, action: str) -> bool:
@@ -153,7 +155,8 @@ def auth_rls_initplan(ctx: Context) -> None:
             if calls:
                 ctx.emit("PC505", f"policy {policy.name!r} on {name} calls {', '.join(calls)} for every row",
                          _rls_where(ctx, name, policy.name), name,
-                         hint=f"wrap it in a scalar subquery so it runs once: (select {calls[0]})")
+                         hint=f"wrap it in a scalar subquery so it runs once: (select {calls[0]})",
+                         subject=f"{name}.{policy.name}")
 
 
 
@@ -187,4 +190,5 @@ def rls_policy_always_true(ctx: Context) -> None:
             if clauses:
                 ctx.emit("PC507", f"policy {policy.name!r} on {name} allows {policy.command} for "
                          f"{', '.join(policy.roles)} with {' and '.join(clauses)} (true)",
-                         _rls_where(ctx, name, policy.name), name, hint="restrict the condition or the roles")
+                         _rls_where(ctx, name, policy.name), name, hint="restrict the condition or the roles",
+                         subject=f"{name}.{policy.name}")

@@ -12,7 +12,6 @@ itself (`state`), written in each file's own transaction; `apply` applies one fi
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import psycopg
 from psycopg import sql
 from rich.console import Console
 
-from pgconvoy import connect
+from pgconvoy import connect, contracts
 from pgconvoy.data import file_sha256
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.quote import qualified
@@ -32,7 +31,6 @@ from pgconvoy.runner.progress import bars
 __all__ = ["STATE_FILE", "FileResult", "RunFailed", "RunResult", "check_versions", "file_sha256", "run"]
 
 STATE_FILE = "run_results.json"
-REPORT_VERSION = 2
 
 
 def run(
@@ -166,14 +164,16 @@ class _Run:
 
     def _report(self) -> None:
         """target/run_results.json: what this run did (the target's state is the truth)."""
-        doc = {"version": REPORT_VERSION, "compile_id": self.result.compile_id, "target": self.result.target,
+        doc = {"version": contracts.RUN_RESULTS_VERSION, "compile_id": self.result.compile_id,
+               "target": self.result.target,
                "files": {f.file: asdict(f) for f in self.result.files},
                "validation": [{"table": t, "check": c, "actual": a, "expected": e}
                               for t, c, a, e in self.result.validation]}
+        text = contracts.dump(contracts.RunResultsDoc, doc)
         path = self.dir / STATE_FILE
         partial = path.with_name(STATE_FILE + ".partial")
         try:
-            partial.write_text(json.dumps(doc, indent=2) + "\n")
+            partial.write_text(text)
             partial.replace(path)
         except OSError:
             pass  # a report only: the target's state already holds the truth

@@ -8,13 +8,11 @@ into the target's run state). An unknown version is refused: compile again with 
 from __future__ import annotations
 
 import fnmatch
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pgconvoy.artifacts import MANIFEST_VERSION, RUN_STEPS
 from pgconvoy.catalog.model import Name
+from pgconvoy.contracts import RUN_STEPS, ManifestDoc, load
 from pgconvoy.errors import PgConvoyError
 
 MANIFEST = "manifest.json"
@@ -59,27 +57,17 @@ def read(target_dir: Path) -> Contract:
     path = target_dir / MANIFEST
     if not path.is_file():
         raise PgConvoyError(f"{path} is missing: it is what run applies", hint="run `pgconvoy compile` first")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("version") != MANIFEST_VERSION:
-            raise PgConvoyError(
-                f"{path} is of version {doc.get('version')!r}, this pgconvoy reads version {MANIFEST_VERSION}",
-                hint="compile again with this pgconvoy")
-        return _contract(doc)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise PgConvoyError(f"{path} is not a manifest pgconvoy can read ({type(exc).__name__}: {exc})",
-                            hint="compile again") from None
+    return _contract(load(ManifestDoc, path))
 
 
-def _contract(doc: dict[str, Any]) -> Contract:
+def _contract(doc: ManifestDoc) -> Contract:
     files = tuple(
-        RunFile(f["name"], f["sha256"], f["step"],
-                tuple((Name(t["schema"], t["table"]), int(t["rows"]), int(t.get("second_pass_rows", 0)))
-                      for t in f.get("loads", ())))
-        for f in doc["files"] if f["step"] in RUN_STEPS
+        RunFile(f.name, f.sha256, f.step,
+                tuple((Name(t.schema_, t.table), t.rows, t.second_pass_rows) for t in f.loads or ()))
+        for f in doc.files if f.step in RUN_STEPS
     )
-    validations = tuple(f["name"] for f in doc["files"] if f["step"] == "validate")
-    creates = tuple(Name(o["schema"], o["table"]) for f in doc["files"] for o in f.get("objects", ())
-                    if o["type"] == "TABLE" and "table" in o)
+    validations = tuple(f.name for f in doc.files if f.step == "validate")
+    creates = tuple(Name(o.schema_, o.table) for f in doc.files for o in f.objects or ()
+                    if o.type == "TABLE" and o.schema_ is not None and o.table is not None)
     loads = tuple(table for f in files for table, _, _ in f.loads)
-    return Contract(doc["compile_id"], int(doc["source"]["server_version"]), files, validations, creates, loads)
+    return Contract(doc.compile_id, doc.source.server_version, files, validations, creates, loads)

@@ -1,0 +1,179 @@
+"""The artifacts as versioned contracts: `target/manifest.json` (what compile wrote, what run / check /
+CI read) and `target/run_results.json` (what a run did). One pydantic model each, as dbt-core's
+`artifacts/schemas`: compile and run write through the model, every reader validates through it, and
+`pgconvoy schema` publishes its JSON Schema. A document of another version, or of the right version but
+the wrong shape, is refused with the reason.
+
+The one shape of a finding is here too (`FindingDoc`): compile's JSON output and manifest.json both use
+it; `line` is a number or null, never 0 or "".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pgconvoy.errors import PgConvoyError
+
+MANIFEST_VERSION = 3
+RUN_RESULTS_VERSION = 2
+
+Step = Literal["schema", "data", "post", "validate", "rollback", "report"]
+RUN_STEPS: tuple[Step, ...] = ("schema", "data", "post")  # what `run` applies, in this order per number
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FindingDoc(_Doc):
+    code: str
+    rule: str
+    severity: Literal["error", "warn", "info"]
+    message: str
+    file: str
+    line: int | None = Field(None, ge=1)
+    table: str | None = None
+    hint: str | None = None
+    key: str = Field(description="what `ignore:` in project.yml names to silence this one finding")
+
+
+class LoadDoc(_Doc):
+    schema_: str = Field(alias="schema")
+    table: str
+    rows: int = Field(ge=0)
+    second_pass_rows: int = Field(0, ge=0)
+
+
+class ObjectDoc(_Doc):
+    type: str
+    name: str
+    schema_: str | None = Field(None, alias="schema")
+    table: str | None = None
+
+
+class FileDoc(_Doc):
+    name: str
+    bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    step: Step
+    loads: list[LoadDoc] | None = None
+    objects: list[ObjectDoc] | None = None
+
+
+class TableDoc(_Doc):
+    name: str
+    schema_: str = Field(alias="schema")
+    table: str
+    depth: int
+    references: list[str]
+    blocks: int
+    rows: int | None
+    two_pass: list[str]
+    self_references: list[str]
+
+
+class GroupDoc(_Doc):
+    number: int
+    name: str
+    description: str | None
+    schema_file: str
+    data_file: str
+    tables: list[TableDoc]
+    rows: int
+
+
+class SourceDoc(_Doc):
+    database: str
+    server_version: int
+    url: str
+
+
+class NotMigratedDoc(_Doc):
+    type: str
+    name: str
+    reason: str
+
+
+class ManifestDoc(_Doc):
+    """target/manifest.json."""
+
+    version: Literal[3]
+    compile_id: str
+    project: str
+    source: SourceDoc
+    schemas: list[str]
+    data_format: str
+    groups: list[GroupDoc]
+    order: list[str]
+    cycles: list[list[str]]
+    findings: list[FindingDoc]
+    files: list[FileDoc]
+    not_migrated: list[NotMigratedDoc]
+
+
+class FileRunDoc(_Doc):
+    file: str
+    status: Literal["done", "failed", "skipped"]
+    sha256: str
+    rows: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+class ValidationDoc(_Doc):
+    table: str
+    check: str
+    actual: int
+    expected: int
+
+
+class RunResultsDoc(_Doc):
+    """target/run_results.json: a report of one run (the target's own state is the truth)."""
+
+    version: Literal[2]
+    compile_id: str
+    target: str
+    files: dict[str, FileRunDoc]
+    validation: list[ValidationDoc]
+
+
+ARTIFACTS: dict[str, type[_Doc]] = {"manifest": ManifestDoc, "run_results": RunResultsDoc}
+D = TypeVar("D", bound=_Doc)
+
+
+def dump(model: type[D], data: dict[str, Any]) -> str:
+    """`data` as the artifact's JSON, once checked against the model (a writer's bug fails here, not in a
+    reader). Compact, as dbt writes its artifacts: the C encoder, ten times faster on a large manifest;
+    `python -m json.tool` shows it indented."""
+    model.model_validate(data)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def load(model: type[D], path: Path) -> D:
+    """An artifact read and checked; a clear error for a missing, foreign, older or damaged one."""
+    version = model.model_fields["version"].annotation.__args__[0]  # type: ignore[union-attr]
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PgConvoyError(f"{path}: cannot read it ({exc.strerror})", hint="run `pgconvoy compile` first") from None
+    except ValueError as exc:
+        raise PgConvoyError(f"{path} is not JSON ({exc})", hint="compile again") from None
+    found = raw.get("version") if isinstance(raw, dict) else None
+    if found != version:
+        raise PgConvoyError(f"{path} is of version {found!r}, this pgconvoy reads version {version}",
+                            hint="compile again with this pgconvoy")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PgConvoyError(f"{path} is not a {model.__name__} pgconvoy can read: {where}: {first['msg']}",
+                            hint="compile again") from None
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    return ARTIFACTS[kind].model_json_schema(by_alias=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from fidelity import resign
 
 from conftest import DatabaseFactory, invoke, query
-from fidelity import resign
 
 
 @pytest.fixture

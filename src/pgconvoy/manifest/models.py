@@ -1,0 +1,220 @@
+"""The pydantic models of `project.yml`, `groups/NN-name.yml` and `checks/*.yml`, and their validators."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from pgconvoy.checks.engine import parse_threshold
+from pgconvoy.errors import PgConvoyError
+from pgconvoy.manifest.errors import fail, shown
+
+
+def _lint_level(value: Any) -> Any:
+    # YAML 1.1 reads a bare `off` as false.
+    return "off" if value is False else value
+
+
+LintLevel = Annotated[Literal["error", "warn", "info", "off"], BeforeValidator(_lint_level)]
+
+
+# --- group files ----------------------------------------------------------------------------------
+
+_TOLERANCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+def _tolerance(value: Any) -> str | int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _TOLERANCE.match(value) if isinstance(value, str) else None
+    if match and math.isfinite(float(match.group(1))):  # 400 digits read as a float are infinite
+        number, percent = match.groups()
+        return f"{number}%" if percent else int(float(number))
+    raise fail(f"expected a row count or a percentage like '2%', got {shown(value)}")
+
+
+def _count(value: Any) -> Any:
+    # Jinja renders to text, so a count may arrive as "42".
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+class Rows(BaseModel):
+    """Expected row count, with a tolerance: a number of rows or a percentage of `expected`."""
+
+    model_config = ConfigDict(extra="forbid")
+    expected: Annotated[int, Field(ge=0), BeforeValidator(_count)]
+    tolerance: Annotated[str | int, BeforeValidator(_tolerance)] = 0
+
+    def allowed(self) -> int:
+        """How many rows the count may differ by."""
+        if isinstance(self.tolerance, str):
+            return int(self.expected * float(self.tolerance.rstrip("%")) / 100)
+        return self.tolerance
+
+    def accepts(self, rows: int) -> bool:
+        return abs(rows - self.expected) <= self.allowed()
+
+
+def _rows(value: Any) -> Any:
+    value = _count(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"expected": value}
+    if isinstance(value, dict):
+        return value
+    raise fail(f"expected an integer or {{expected, tolerance}}, got {shown(value)}")
+
+
+class TableSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rows: Annotated[Rows | None, BeforeValidator(_rows, json_schema_input_type=int | Rows | None)] = None
+    two_pass: list[str] = Field(default_factory=list, description="columns loaded as NULL, then UPDATEd")
+    deferred: bool = Field(False, description="load with its foreign keys added after the data")
+
+
+def _table_item(value: Any) -> Any:
+    if isinstance(value, str):
+        return {value: {}}
+    if isinstance(value, dict) and len(value) == 1:
+        name, spec = next(iter(value.items()))
+        return {name: {} if spec is None else spec}
+    raise fail(f"expected a table name or a one-key map {{name: {{rows, two_pass, deferred}}}}, got {shown(value)}")
+
+
+# The JSON Schema (for editors) shows what users may write: a bare name or a one-key map.
+TableItem = Annotated[
+    dict[str, TableSpec], BeforeValidator(_table_item, json_schema_input_type=str | dict[str, TableSpec | None])
+]
+
+
+class IndexSpec(BaseModel):
+    """A required index: by name, or by table and leading columns."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    table: str | None = None
+    columns: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _named_or_located(self) -> IndexSpec:
+        if self.name is None and (self.table is None or not self.columns):
+            raise fail("expected an index name or {table, columns}")
+        return self
+
+
+def _index_item(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+class RlsSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    forced: bool | None = None
+    policies: list[str] = Field(default_factory=list)
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tables: Annotated[int, Field(ge=0), BeforeValidator(_count)] | None = None
+    rows: Annotated[int, Field(ge=0), BeforeValidator(_count)] | None = None
+
+
+class GroupManifest(BaseModel):
+    """One `groups/NN-name.yml` file: its tables in load order and what must hold for them."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = None
+    tables: list[TableItem]
+    indexes: list[Annotated[IndexSpec, BeforeValidator(_index_item, json_schema_input_type=str | IndexSpec)]] = Field(
+        default_factory=list)
+    rls: dict[str, RlsSpec] = Field(default_factory=dict)
+    expect: Expect | None = None
+
+    def entries(self) -> list[tuple[str, TableSpec]]:
+        """(name as written, spec) for every table entry, in load order."""
+        return [next(iter(item.items())) for item in self.tables]
+
+
+# --- project.yml ----------------------------------------------------------------------------------
+
+
+class DataOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["copy", "insert"] = "copy"
+    foreign_keys: Literal["during", "after"] = Field(
+        default="during", description="during: foreign keys are in place while rows load (every file checks itself); "
+        "after: they are added once all data is in, as pg_restore does (faster on large databases)")
+
+
+class Project(BaseModel):
+    """`project.yml`."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    source: str | None = Field(None, description="connection string, or sample:NAME")
+    schemas: list[str] = Field(default_factory=lambda: ["public"])
+    exclude: list[str] = Field(default_factory=list, description="tables left out: schema.name, globs allowed")
+    data: DataOptions = Field(default_factory=DataOptions)
+    lints: dict[str, LintLevel] = Field(default_factory=dict, description="rule name or code -> severity")
+    warn_error: bool = Field(False, description="treat warnings as errors")
+    owners: Literal["none", "keep"] = Field(
+        "none", description="none: objects belong to the role that runs the migration (managed targets have "
+        "roles of their own); keep: ALTER ... OWNER TO the source's owners")
+    target: str = "target"
+    check_defaults: CheckDefaults = Field(default_factory=lambda: CheckDefaults(),
+                                          description="severity, warn_if, error_if of custom checks that set none")
+
+
+# --- checks/*.yml ---------------------------------------------------------------------------------
+
+def _threshold(value: Any) -> Any:
+    if value is None:
+        return value
+    if isinstance(value, str):
+        try:
+            parse_threshold(value)  # the check engine's own reading of it
+            return value
+        except PgConvoyError:
+            pass
+    raise fail(f"expected a comparison with a number like '>0' or '>=10', got {shown(value)}")
+
+
+Threshold = Annotated[str | None, BeforeValidator(_threshold)]
+
+
+class CheckSpec(BaseModel):
+    """A custom check: a query returning failing rows (`sql`) or a built-in `kind` with `params`."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str | None = None
+    sql: str | None = None
+    kind: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    severity: Literal["error", "warn"] | None = None  # None: project.yml check_defaults
+    warn_if: Threshold = None
+    error_if: Threshold = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CheckSpec:
+        if (self.sql is None) == (self.kind is None):
+            raise fail("expected exactly one of sql or kind")
+        return self
+
+
+class CheckDefaults(BaseModel):
+    """project.yml `check_defaults:`, for custom checks that set none of their own (dbt's test config)."""
+
+    model_config = ConfigDict(extra="forbid")
+    severity: Literal["error", "warn"] = "error"
+    warn_if: Threshold = "!=0"
+    error_if: Threshold = "!=0"
+
+
+class ChecksFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    checks: list[CheckSpec]

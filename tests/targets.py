@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pgconvoy import artifacts, contracts
+from pgconvoy import artifacts, contracts, layout
 from pgconvoy.catalog.model import Name
 from pgconvoy.data import DataFileInfo, file_sha256
 
@@ -35,7 +35,7 @@ def write_manifest(target_dir: Path, *, creates: Iterable[Name] = (), data_files
             entry["loads"] = [{"schema": t.table.schema, "table": t.table.name, "rows": t.rows,
                                "second_pass_rows": t.restored} for t in loads[name].tables]
         files.append(entry)
-    files.sort(key=lambda e: artifacts.run_order(str(e["name"])))
+    files.sort(key=lambda e: layout.run_order(str(e["name"])))
     doc: dict[str, object] = {
         "version": contracts.MANIFEST_VERSION, "compile_id": artifacts.compile_id(files), "project": "test",
         "source": {"database": "source", "server_version": source_version, "url": "source"},

@@ -93,6 +93,50 @@ def test_build_into_a_given_empty_database(project: Path, new_db: DatabaseFactor
     assert query(scratch_db, "select count(*) from public.code_embeddings") == [(4333,)]
 
 
+def test_build_of_a_source_that_grants_to_its_own_roles(new_db: DatabaseFactory, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scratch server has none of the source's roles: build gives it a stand-in for each role a grant or
+    a policy names, so the GRANTs and CREATE POLICYs of target/ load (before, build failed on them)."""
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    source = new_db(sql="create table t (id int primary key, owner text);")
+    roles = ["pc_build_reader", "Pc Build Writer"]
+    run_sql(source, 'create role pc_build_reader; create role "Pc Build Writer";'
+                    'grant select on t to pc_build_reader; grant insert (owner) on t to "Pc Build Writer";'
+                    "alter table t enable row level security;"
+                    'create policy mine on t for select to pc_build_reader, "Pc Build Writer" '
+                    "using (owner = current_user);")
+    try:
+        assert invoke("init", "--source", source, "--dir", str(tmp_path)).exit_code == 0
+        result = invoke("build", "--project-dir", str(tmp_path), "--format", "json")
+        assert result.exit_code == 0, result.output
+    finally:
+        run_sql(source, "drop table t")
+        for role in roles:
+            run_sql(source, f'drop role "{role}"')
+
+
+def test_a_build_that_does_not_load_says_so_without_resume(new_db: DatabaseFactory, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scratch database is thrown away: the failure names the statement and asks for a new build, not
+    for `run --resume`."""
+    from fidelity import resign
+
+    from pgconvoy import gate
+    from pgconvoy.manifest import load_project
+
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    source = new_db(sql="create table t (id int primary key); insert into t values (1), (2);")
+    assert invoke("init", "--source", source, "--dir", str(tmp_path)).exit_code == 0
+    assert invoke("compile", "--project-dir", str(tmp_path), "--source", source).exit_code == 0
+    (data,) = tmp_path.glob("target/*-data-*.sql")
+    data.write_text(data.read_text().replace("COPY public.t (id)", "COPY public.t (id, nope)"))
+    resign(tmp_path / "target")
+    with pytest.raises(gate.runner.RunFailed) as failed:
+        gate.check_scratch(tmp_path, load_project(tmp_path), gate.ScratchOptions())
+    assert "does not load into a scratch database" in failed.value.message and "nope" in failed.value.message
+    assert "resume" not in (failed.value.hint or "") and "compile and build again" in (failed.value.hint or "")
+
+
 def _docker_answers() -> bool:
     try:
         import docker  # type: ignore[import-not-found, unused-ignore]

@@ -23,10 +23,11 @@ def two_groups(uri: str, target_dir: Path) -> list[data.DataFileInfo]:
     """Export the edge fixture as two groups: 10-data-first.sql and 11-data-second.sql."""
     cat = read_catalog(uri)
     order = graph.build(cat).order
-    rules = layout.two_pass_rules(cat, order)
     half = len(order) // 2
+    rules = layout.load_rules(cat, [order[:half], order[half:]])
     groups = tuple(
-        layout.Group(number, name, tables, tuple((t, rules[t]) for t in tables if t in rules))
+        layout.Group(number, name, tables, tuple((t, rules.two_pass[t]) for t in tables if t in rules.two_pass),
+                     tuple(t for t in tables if t in rules.deferred))
         for number, name, tables in ((1, "first", order[:half]), (2, "second", order[half:]))
     )
     with psycopg.connect(uri) as conn:

@@ -26,7 +26,7 @@ from targets import write_manifest
 from conftest import DatabaseFactory
 from pgconvoy import catalog, compiler, data, graph, placement, runner
 from pgconvoy.catalog.model import Catalog
-from pgconvoy.layout import ForeignKeys, Group, Layout, single_group, two_pass_rules
+from pgconvoy.layout import ForeignKeys, Group, Layout, load_rules, single_group
 
 FIXTURES = {
     "every_kind": ["sample:supabase_platform", "every_kind.sql", "every_kind_pg18.sql"],
@@ -44,13 +44,13 @@ def introspect(uri: str) -> Catalog:
 def split_layout(cat: Catalog, parts: int, foreign_keys: ForeignKeys = "during") -> Layout:
     """The graph order cut into `parts` consecutive groups (so some foreign keys cross groups)."""
     order = graph.build(cat).order
-    rules = two_pass_rules(cat, order)
     size = -(-len(order) // parts)
+    parts_ = [order[start:start + size] for start in range(0, len(order), size)]
+    rules = load_rules(cat, parts_)
     groups = []
-    for number, start in enumerate(range(0, len(order), size), start=1):
-        tables = order[start:start + size]
-        two_pass = tuple(sorted((t, rules[t]) for t in tables if t in rules))
-        groups.append(Group(number, f"part{number}", tables, two_pass))
+    for number, tables in enumerate(parts_, start=1):
+        two_pass = tuple(sorted((t, rules.two_pass[t]) for t in tables if t in rules.two_pass))
+        groups.append(Group(number, f"part{number}", tables, two_pass, tuple(t for t in tables if t in rules.deferred)))
     return Layout(tuple(groups), foreign_keys=foreign_keys)
 
 

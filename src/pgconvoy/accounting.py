@@ -58,7 +58,7 @@ class _Ledger:
         self.dropped = {d.entry.dump_id: d for d in placement.dropped}
         self.by_key = {e.catalog_id: e for e in archive.entries if e.catalog_id != (0, 0)}
         self.by_tag = {(e.desc, e.namespace, e.tag): e for e in archive.entries}
-        self.blobs = {oid: e for e in archive.entries if e.desc == "BLOB METADATA" for oid in _oids(e)}
+        self.blobs = {oid: e for e in archive.entries if e.desc == "BLOB METADATA" for oid in e.large_objects}
 
     def counted(self, entry: Entry) -> bool:
         """In a file, or left out for a reason that loses nothing (or that the user chose)."""
@@ -121,7 +121,7 @@ class _Ledger:
         """The objects a COMMENT or ACL entry is about, as the counts above key them."""
         if entry.tag.startswith("LARGE OBJECTS") and entry.dependencies:  # one ACL for a group of them
             metadata = self.archive.get(entry.dependencies[0])
-            return [(PG_LARGEOBJECT, oid) for oid in _oids(metadata)] if metadata else []
+            return [(PG_LARGEOBJECT, oid) for oid in metadata.large_objects] if metadata else []
         if entry.tag.startswith("LARGE OBJECT "):
             oid = entry.tag.removeprefix("LARGE OBJECT ")
             return [(PG_LARGEOBJECT, int(oid))] if oid.isdigit() else []
@@ -157,7 +157,3 @@ def _lost(obj: DbObject, reason: str, what: str = "") -> Raw:
                "migrate it by hand, or report the object kind to pgconvoy", subject=label)
 
 
-def _oids(entry: Entry | None) -> list[int]:
-    if entry is None:
-        return []
-    return [int(line) for line in entry.defn.split() if line.isdigit()]

@@ -16,13 +16,14 @@ import jinja2
 
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.contracts import MANIFEST_VERSION, RUN_STEPS
-from pgconvoy.data import ROLLBACK_FILE, VALIDATE_DIR, DataFileInfo, file_sha256
+from pgconvoy.data import VALIDATE_DIR, DataFileInfo, file_sha256
 from pgconvoy.findings import as_doc
 from pgconvoy.graph import FkGraph
-from pgconvoy.layout import Layout
+from pgconvoy.layout import Layout, run_order
 from pgconvoy.manifest import LoadedProject
 from pgconvoy.placement import POST_STEPS, SHARED_FILE, Placed, Placement, post_data_file
 from pgconvoy.reconcile import Finding
+from pgconvoy.rollback import ROLLBACK_FILE
 
 
 def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileInfo]) -> list[dict[str, Any]]:
@@ -43,12 +44,6 @@ def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileI
                                "second_pass_rows": t.restored} for t in loads[name].tables]
         entries.append(entry)
     return sorted(entries, key=lambda e: run_order(e["name"]))
-
-
-def run_order(name: str) -> tuple[int, str]:
-    """Files run by their number (`9-…` before `10-…`), then name; files without one last."""
-    number = name.split("-", 1)[0]
-    return (int(number) if number.isdigit() else 1 << 30, name)
 
 
 def compile_id(files: Sequence[dict[str, Any]]) -> str:

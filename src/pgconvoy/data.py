@@ -8,7 +8,6 @@
 - `NN-post-sequences.sql` (`sequences_file`, the slot `placement.POST_STEPS` keeps for it): `setval`
   for every sequence of the layout's tables and every free-standing sequence, after all the data;
 - the contents of large objects, at the end of `NN-post-large-objects.sql` (the schema side creates them).
-- `rollback.sql`: drops the layout's tables, last group first (see `ROLLBACK_NOTE`).
 - `validate/NN-GROUP.sql` per group: one query returning a row per failed check (row counts
   against the export, foreign keys without their referenced row, two-pass columns restored).
 
@@ -58,12 +57,7 @@ from pgconvoy.quote import one_line
 INSERT_BATCH = 500  # rows per INSERT statement at most ...
 INSERT_BYTES = 8 << 20  # ... and bytes: 500 rows of 3 MB would make a statement over the server's 1 GB limit
 REPORT_ROWS = 2000
-ROLLBACK_FILE = "rollback.sql"
 VALIDATE_DIR = "validate"
-ROLLBACK_NOTE = (
-    "Drops the migrated tables (last group first, CASCADE removes views and foreign keys that depend\n"
-    "-- on them), so that a fresh `pgconvoy run` can start again. Types, functions and extensions stay."
-)
 
 # Output settings for the export and the matching input settings at the top of each data file:
 # values travel as text, so both sides must agree on how dates, intervals and bytes are spelled.
@@ -186,7 +180,6 @@ def write_data(
             with (target_dir / post_data_file(layout, "large-objects")).open("ab") as out:
                 _large_objects(conn, large_objects, out)
         _write(target_dir / sequences_file(layout), _sequences_sql(conn, catalog, layout))
-    _write(target_dir / ROLLBACK_FILE, _rollback_sql(layout))
     counts = {t.table: t for f in files for t in f.tables}
     for group, tables in plan.groups:
         path = target_dir / VALIDATE_DIR / f"{group.number:02d}-{group.name}.sql"
@@ -437,15 +430,6 @@ def _sequences_sql(conn: psycopg.Connection[Any], catalog: Catalog, layout: Layo
             f"SELECT pg_catalog.setval({quote.literal(quote.qualified(seq.qualified))}, {value}, "
             f"{'true' if called else 'false'});"
         )
-    return "\n".join(lines) + "\n"
-
-
-def _rollback_sql(layout: Layout) -> str:
-    lines = [f"-- {ROLLBACK_NOTE}"]
-    for group in reversed(layout.groups):
-        if group.tables:
-            names = ", ".join(quote.qualified(t) for t in reversed(group.tables))
-            lines.append(f"DROP TABLE IF EXISTS {names} CASCADE;  -- group {group.number:02d} {group.name}")
     return "\n".join(lines) + "\n"
 
 

@@ -128,7 +128,12 @@ def check_scratch(project_dir: Path, loaded: LoadedProject, options: ScratchOpti
         with connect(source) as src:
             cat = catalog.introspect(src, catalog.Options(schemas=tuple(loaded.project.schemas), rows="none"))
             scratch.prepare(target, src, cat)
-        runner.run(target, project_dir / loaded.project.target, progress=progress)
+        try:
+            runner.run(target, project_dir / loaded.project.target, progress=progress)
+        except runner.RunFailed as exc:  # the scratch database is thrown away: there is nothing to resume
+            raise runner.RunFailed(f"target/ does not load into a scratch database: {exc.message}",
+                                   hint="fix the cause in the source or the manifests, then compile and build "
+                                   "again") from None
         return check_database(target, loaded, select=select, on_result=on_result)
 
 

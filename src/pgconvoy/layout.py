@@ -6,15 +6,23 @@ and the runner. Group NN renders `NN-schema-NAME.sql` and `(NN+9)-data-NAME.sql`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from pgconvoy.catalog.model import Catalog, Name
-from pgconvoy.graph import FkGraph, forward_references
+from pgconvoy.graph import FkGraph, forward_references, load_unit
 
 DataFormat = Literal["copy", "insert"]
 ForeignKeys = Literal["during", "after"]
 DATA_OFFSET = 9
+
+
+def run_order(name: str) -> tuple[int, str]:
+    """How `run` orders the files of target/: by their number (`9-…` before `10-…`), then name; files
+    without one last."""
+    number = name.split("-", 1)[0]
+    return (int(number) if number.isdigit() else 1 << 30, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +64,43 @@ class Layout:
         return max((g.number for g in self.groups), default=0) + DATA_OFFSET
 
 
-def two_pass_rules(catalog: Catalog, order: tuple[Name, ...]) -> dict[Name, tuple[str, ...]]:
-    """The columns each table must load as NULL when tables load in `order` with FKs in place."""
-    return {
-        table: tuple(sorted({c for fk in fks for c in fk.columns}))
-        for table, fks in forward_references(catalog, order).items()
-    }
+@dataclass(frozen=True, slots=True)
+class LoadRules:
+    """What loading groups in order with their foreign keys in place needs, table by table."""
+
+    two_pass: dict[Name, tuple[str, ...]]  # columns loaded as NULL, restored by a second pass
+    deferred: frozenset[Name]  # tables whose keys are added after the data (one pass)
+
+
+def load_rules(catalog: Catalog, groups: Sequence[Sequence[Name]]) -> LoadRules:
+    """For tables loading group by group, in order: every foreign key that points at a table loading at the
+    same position or later needs one of
+    - nothing, when it is DEFERRABLE and its table is in the same group (a group's rows load in one
+      transaction, checked at its commit, as reconcile accepts);
+    - its columns loaded as NULL then restored (two_pass), when they are all nullable;
+    - the table deferred (its keys added once the data is in), when one is NOT NULL: a two-pass rule
+      there is what compile refuses (PC205)."""
+    order = tuple(t for g in groups for t in g)
+    group_of = {t: i for i, g in enumerate(groups) for t in g}
+    unit = load_unit(catalog)
+    columns: dict[Name, set[str]] = {}
+    deferred: set[Name] = set()
+    for table, fks in forward_references(catalog, order).items():
+        for fk in fks:
+            if fk.deferrable and group_of.get(unit(fk.ref_table)) == group_of[table]:
+                continue
+            found = catalog.table(fk.table)
+            if found is not None and any((c := found.column(name)) is not None and c.not_null for name in fk.columns):
+                deferred.add(table)
+            else:
+                columns.setdefault(table, set()).update(fk.columns)
+    two_pass = {t: tuple(sorted(cols)) for t, cols in columns.items() if t not in deferred}
+    return LoadRules(two_pass, frozenset(deferred))
 
 
 def single_group(catalog: Catalog, graph: FkGraph, name: str = "all", data_format: DataFormat = "copy") -> Layout:
-    """Every table in one group, in the graph's order, with the two-pass rules that order needs."""
-    rules = two_pass_rules(catalog, graph.order)
-    group = Group(1, name, graph.order, tuple(sorted(rules.items())))
+    """Every table in one group, in the graph's order, with the rules that order needs."""
+    rules = load_rules(catalog, [graph.order])
+    group = Group(1, name, graph.order, tuple(sorted(rules.two_pass.items())),
+                  tuple(t for t in graph.order if t in rules.deferred))
     return Layout((group,), data_format)

@@ -10,7 +10,9 @@ The heuristic, in the order it is applied (README explains it to users):
    there are more than `MAX_GROUPS` groups, the smallest merge into their neighbours in that order.
 4. **Names**: a group is named after its hub (`hotels`), or its schema (`hotels-schema`) when all its tables
    share a schema other than `public`; tables keep the graph's load order inside their group.
-Two-pass rules cover every self-reference and the edge of each cycle that the order loads too early.
+Every reference the order loads too early (self-references, one edge of each cycle) is covered as
+compile accepts it: nothing for a DEFERRABLE key (its tables share a group), two_pass for nullable
+columns, `deferred: true` for a table whose such key is NOT NULL.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from dataclasses import dataclass, field
 
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.graph import FkGraph, strongly_connected
-from pgconvoy.layout import DATA_OFFSET, two_pass_rules
+from pgconvoy.layout import DATA_OFFSET, LoadRules, load_rules
+from pgconvoy.rules.context import written_name
 
 HUB_DEPENDENTS = 3
 MAX_GROUPS = DATA_OFFSET  # group NN's data file is NN+9: ten groups would collide with the data files
@@ -153,25 +156,25 @@ def _describe(graph: FkGraph, group: ProposedGroup) -> str:
 
 def manifests(catalog: Catalog, graph: FkGraph, groups: list[ProposedGroup]) -> list[tuple[str, dict[str, object]]]:
     """(file name, YAML-ready data) for every group file, baselines taken from the catalog as it is now."""
-    order = tuple(t for g in groups for t in g.tables)
     short = _short_names(catalog)
-    two_pass = two_pass_rules(catalog, order)
+    rules = load_rules(catalog, [g.tables for g in groups])
     files = []
     for number, group in enumerate(groups, 1):
-        files.append((f"{number:02d}-{group.name}.yml", _group_data(catalog, group, two_pass, short)))
+        files.append((f"{number:02d}-{group.name}.yml", _group_data(catalog, group, rules, short)))
     return files
 
 
 def _short_names(catalog: Catalog) -> dict[Name, str]:
-    """A table's name as a manifest writes it: bare when no other schema has a table of that name."""
+    """A table's name as a manifest writes it: bare when no other schema has a table of that name,
+    double-quoted where it holds a dot or a quote (`"odd.name"`), as the manifests read it back."""
     count: dict[str, int] = defaultdict(int)
     for t in catalog.tables:
         count[t.name] += 1
-    return {t.qualified: t.name if count[t.name] == 1 else str(t.qualified) for t in catalog.tables}
+    return {t.qualified: written_name(t.qualified, qualified=count[t.name] > 1) for t in catalog.tables}
 
 
 def _group_data(
-    catalog: Catalog, group: ProposedGroup, two_pass: dict[Name, tuple[str, ...]], short: dict[Name, str]
+    catalog: Catalog, group: ProposedGroup, rules: LoadRules, short: dict[Name, str]
 ) -> dict[str, object]:
     entries: list[object] = []
     indexes: list[str] = []
@@ -185,10 +188,13 @@ def _group_data(
         if rows is not None:
             spec["rows"] = {"expected": rows, "tolerance": TOLERANCE} if rows >= 100 else rows
             total += rows
-        if two_pass.get(name):
-            spec["two_pass"] = list(two_pass[name])
+        if rules.two_pass.get(name):
+            spec["two_pass"] = list(rules.two_pass[name])
+        if name in rules.deferred:
+            spec["deferred"] = True
         entries.append({short[name]: spec} if spec else short[name])
-        indexes += [i.name for i in table.indexes if any(i.covers(fk) for fk in table.foreign_keys if not fk.inherited)]
+        indexes += [written_name(Name(name.schema, i.name), qualified=False) for i in table.indexes
+                    if any(i.covers(fk) for fk in table.foreign_keys if not fk.inherited)]
         if table.rls_enabled:
             state: dict[str, object] = {"enabled": True}
             if table.rls_forced:

@@ -26,9 +26,10 @@ import jinja2
 from pgconvoy.archive import Entry
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.catalog.objects import PG_CLASS, PG_EXTENSION, PG_LARGEOBJECT, PG_NAMESPACE, PG_PROC, PG_TYPE
-from pgconvoy.layout import Layout
+from pgconvoy.layout import Layout, run_order
 from pgconvoy.placement import SHARED_FILE, Placed, Placement, post_data_file
 from pgconvoy.quote import ident, literal, one_line, qualified
+from pgconvoy.rollback import ROLLBACK_FILE, render_rollback
 
 PG_FOREIGN_DATA_WRAPPER = 2328
 PG_FOREIGN_SERVER = 1417
@@ -76,7 +77,8 @@ def render_schema(placement: Placement, catalog: Catalog, layout: Layout, option
         analyze = post_data_file(layout, "analyze")
         files[analyze] = _render("post_analyze.sql.j2", _header(analyze, catalog, _HOLDS["analyze"]) |
                                  {"tables": tables})
-    return dict(sorted(files.items(), key=lambda item: _number(item[0])))
+    files[ROLLBACK_FILE] = render_rollback(placement)
+    return dict(sorted(files.items(), key=lambda item: run_order(item[0])))
 
 
 _HOLDS = {
@@ -138,7 +140,7 @@ def _blocks(entries: list[Placed], placement: Placement) -> list[_Block]:
 def _entry_sql(entry: Entry, placement: Placement) -> str:
     """pg_dump's SQL for an entry as pg_restore prints it."""
     if entry.desc == "BLOB METADATA":
-        return "\n".join(f"SELECT pg_catalog.lo_create('{oid}');" for oid in _blob_oids(entry))
+        return "\n".join(f"SELECT pg_catalog.lo_create('{oid}');" for oid in entry.large_objects)
     if entry.desc == "ACL" and entry.tag.startswith("LARGE OBJECTS"):
         return _acl_per_blob(entry, placement)
     text = entry.defn.strip()
@@ -146,10 +148,6 @@ def _entry_sql(entry: Entry, placement: Placement) -> str:
         text += f"\nALTER TABLE {qualified(Name(entry.namespace or '', entry.tag))} SET ACCESS METHOD " \
                 f"{ident(entry.tableam)};"
     return text
-
-
-def _blob_oids(entry: Entry) -> list[str]:
-    return [line for line in entry.defn.split("\n") if line.strip()]
 
 
 def _acl_per_blob(entry: Entry, placement: Placement) -> str:
@@ -162,7 +160,7 @@ def _acl_per_blob(entry: Entry, placement: Placement) -> str:
     for statement in _split_outside_quotes(entry.defn):
         head, _, rest = statement.partition("LARGE OBJECT ")
         tail = rest.lstrip("0123456789")
-        commands += [f"{head}LARGE OBJECT {oid}{tail};" for oid in _blob_oids(metadata)]
+        commands += [f"{head}LARGE OBJECT {oid}{tail};" for oid in metadata.large_objects]
     return "\n".join(commands)
 
 
@@ -195,7 +193,7 @@ def _owner_statements(entry: Entry) -> list[str]:
         return []
     owner = ident(entry.owner)
     if entry.desc == "BLOB METADATA":
-        return [f"ALTER LARGE OBJECT {oid} OWNER TO {owner};" for oid in _blob_oids(entry)]
+        return [f"ALTER LARGE OBJECT {oid} OWNER TO {owner};" for oid in entry.large_objects]
     if entry.desc in _OWNED_BY_TAG:
         name = f"{ident(entry.namespace)}.{ident(entry.tag)}" if entry.namespace else ident(entry.tag)
         return [f"ALTER {entry.desc.replace('PROCEDURAL ', '')} {name} OWNER TO {owner};"]
@@ -235,8 +233,3 @@ def _render(template: str, context: dict[str, object]) -> str:
     text = _environment().get_template(template).render(**context)
     # One blank line at most between statements, one newline at the end.
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
-
-
-def _number(name: str) -> tuple[int, str]:
-    m = re.match(r"\d+", name)
-    return (int(m.group()) if m else 1 << 30, name)

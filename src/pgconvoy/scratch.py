@@ -8,8 +8,10 @@ Kinds:
 - `url`: an existing, empty database the caller provides.
 
 `prepare` makes the scratch look like a real target: Supabase's stand-ins (`auth` schema, roles) when
-the source is a Supabase project, and the key columns of the rows that migrated tables reference in
-schemas that are never migrated (e.g. `auth.users.id`), so foreign keys into them hold.
+the source is a Supabase project, a NOLOGIN stand-in for every other role the migration's grants and
+policies name (a real target has them; the scratch server does not), and the key columns of the rows
+that migrated tables reference in schemas that are never migrated (e.g. `auth.users.id`), so foreign
+keys into them hold.
 """
 
 from __future__ import annotations
@@ -56,16 +58,58 @@ def scratch_database(kind: ScratchKind = "embedded", *, url: str | None = None,
                 _stop(Path(tmp) / "pgdata")
 
 
-def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> None:
-    """Supabase stand-ins when the source has them, then the external rows migrated tables reference."""
+def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> list[str]:
+    """Supabase stand-ins when the source has them, stand-ins for the roles the migration's grants and
+    policies name, then the external rows migrated tables reference. Returns the roles it created."""
     external = sorted({(fk.ref_table, fk.ref_columns) for fk in catalog.foreign_keys if fk.external})
     with psycopg.connect(target) as conn:
         if _is_supabase(source):
             conn.execute(samples.sql_text(samples.STUB).encode())
         conn.commit()
+        created = _role_stand_ins(source, conn, [s.name for s in catalog.schemas])
+        conn.commit()
         for table, columns in external:
             _copy_keys(source, conn, table, columns)
         conn.commit()
+    return created
+
+
+# Every role a grant (on the schemas, their objects and columns, default privileges) or a policy of the
+# migrated schemas names: the GRANTs and CREATE POLICYs of target/ fail on a server without them.
+_NAMED_ROLES = """
+WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY(%(schemas)s)),
+acl AS (
+  SELECT nspacl AS a FROM pg_catalog.pg_namespace WHERE oid IN (SELECT oid FROM s)
+  UNION ALL SELECT relacl FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM s)
+  UNION ALL SELECT attacl FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+            WHERE c.relnamespace IN (SELECT oid FROM s) AND a.attacl IS NOT NULL
+  UNION ALL SELECT proacl FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM s)
+  UNION ALL SELECT typacl FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM s)
+  UNION ALL SELECT defaclacl FROM pg_catalog.pg_default_acl
+  UNION ALL SELECT lomacl FROM pg_catalog.pg_largeobject_metadata
+),
+named AS (
+  SELECT (pg_catalog.aclexplode(a)).grantee AS role FROM acl WHERE a IS NOT NULL
+  UNION SELECT (pg_catalog.aclexplode(a)).grantor FROM acl WHERE a IS NOT NULL
+  UNION SELECT unnest(p.polroles) FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+        WHERE c.relnamespace IN (SELECT oid FROM s)
+  UNION SELECT defaclrole FROM pg_catalog.pg_default_acl
+)
+SELECT r.rolname FROM named JOIN pg_catalog.pg_roles r ON r.oid = named.role
+WHERE r.rolname !~ '^pg_' ORDER BY 1
+"""
+
+
+def _role_stand_ins(source: psycopg.Connection[Any], target: psycopg.Connection[Any],
+                    schemas: list[str]) -> list[str]:
+    """CREATE ROLE ... NOLOGIN for each role the migration names that the scratch server lacks."""
+    names = [str(r[0]) for r in source.execute(_NAMED_ROLES.encode(), {"schemas": schemas}).fetchall()]
+    source.rollback()
+    present = {str(r[0]) for r in target.execute("SELECT rolname FROM pg_catalog.pg_roles").fetchall()}
+    created = [n for n in names if n not in present]
+    for name in created:
+        target.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(name)))
+    return created
 
 
 def _is_supabase(conn: psycopg.Connection[Any]) -> bool:

@@ -65,6 +65,12 @@ class Entry:
     had_dumper: bool = False
 
     @property
+    def large_objects(self) -> list[int]:
+        """The oids a BLOB METADATA entry (pg_dump 17 and later) stands for: its definition lists them,
+        one per line; pg_restore creates and drops them from it."""
+        return [int(line) for line in self.defn.split() if line.isdigit()] if self.desc == "BLOB METADATA" else []
+
+    @property
     def name(self) -> str:
         """The object as messages name it: `public.hotels`, `FUNCTION f() in schema kinds` (for a comment or
         grant, whose tag names its object), `CAST (a AS b)`."""

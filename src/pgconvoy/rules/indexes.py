@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pgconvoy.graph import load_unit
 from pgconvoy.quote import ident
-from pgconvoy.rules.context import Context
+from pgconvoy.rules.context import Context, parse_written
 from pgconvoy.rules.order import fk_text
 from pgconvoy.rules.registry import rule
 
@@ -35,7 +35,7 @@ def required_indexes(ctx: Context) -> None:
 
 
 def _index_named(ctx: Context, written: str) -> bool:
-    schema, _, name = written.rpartition(".")
+    schema, name = parse_written(written)
     if ctx.index_schemas is None:  # built once: init writes an entry per foreign key's index
         ctx.index_schemas = {}
         for t in ctx.catalog.tables:

@@ -9,9 +9,13 @@ from pgconvoy.rules.context import Context, Placement
 from pgconvoy.rules.registry import rule
 
 
-def covered(fk: ForeignKey, placement: Placement) -> bool:
-    """Whether loading with this FK in place works anyway: DEFERRABLE, deferred table, or two passes."""
-    return fk.deferrable or placement.spec.deferred or set(fk.columns) <= set(placement.spec.two_pass)
+def covered(fk: ForeignKey, placement: Placement, parent: Placement) -> bool:
+    """Whether loading with this FK in place works anyway though its parent loads later: the table is
+    deferred, its columns load in two passes, or the FK is DEFERRABLE and both tables are in one group (a
+    group's rows load in one transaction, the key checked at its commit; a later group's rows come in a
+    later transaction, too late)."""
+    return (placement.spec.deferred or set(fk.columns) <= set(placement.spec.two_pass)
+            or (fk.deferrable and parent.group is placement.group))
 
 
 def fk_text(fk: ForeignKey) -> str:
@@ -43,7 +47,7 @@ def load_order(ctx: Context) -> None:
                      subject=f"{child}.{fk.name}")
             continue
         target = ctx.placed.get(parent)
-        if target is None or target.position < placement.position or covered(fk, placement):
+        if target is None or target.position < placement.position or covered(fk, placement, target):
             continue
         two_pass = f"two_pass: [{', '.join(fk.columns)}]"
         if child == parent:

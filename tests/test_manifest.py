@@ -152,6 +152,12 @@ def test_group_file_name_needs_number(tmp_path: Path) -> None:
     assert message.startswith("groups/foundation.yml: a group file is named NN-name.yml")
 
 
+def test_group_00_would_overwrite_the_shared_schema_file(tmp_path: Path) -> None:
+    """Before, groups/00-shared.yml rendered 00-schema-shared.sql over the file of what no group owns."""
+    message = load_error(tmp_path, {"groups/00-shared.yml": "tables: [t]\n"})
+    assert message.startswith("groups/00-shared.yml: group numbers start at 01")
+
+
 def test_duplicate_group_number_and_all_problems_listed(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as raised:
         load_project(write(tmp_path, {"project.yml": PROJECT, "groups/01-a.yml": "tables: [a]\n",

@@ -100,8 +100,10 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 return CompileResult(loaded, result.findings, target, ())
             schema = schema_side(conn, dumped(), cat, result.layout, excluded=result.excluded,
                                  owners=loaded.project.owners == "keep", platform_schemas=covered.platform_schemas)
-            judged = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint, r.subject) for r in schema.findings],
-                                     warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
+            judged, matched = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint, r.subject)
+                                                       for r in schema.findings],
+                                              warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
+            judged += reconcile.unused_ignores(loaded, result.ignored | matched, warn_error=warn_error)
             findings = reconcile.ordered((*result.findings, *judged))
             if any(f.severity == "error" for f in judged):
                 return CompileResult(loaded, findings, target, ())

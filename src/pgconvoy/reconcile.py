@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.layout import Group, Layout
 from pgconvoy.manifest import LoadedProject
-from pgconvoy.rules import Context, Finding, ordered, tables_named
+from pgconvoy.rules import Context, Finding, by_key, ordered, tables_named
 from pgconvoy.rules import judge as judge_raw
+from pgconvoy.rules.context import matched_ignores
 from pgconvoy.rules.run import evaluate
 
-__all__ = ["Finding", "Result", "judge", "ordered", "reconcile", "table_lines", "tables_named"]
+__all__ = ["Finding", "Result", "judge", "ordered", "reconcile", "table_lines", "tables_named", "unused_ignores"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class Result:
     findings: tuple[Finding, ...]
     layout: Layout | None  # None when an error finding makes the manifests unusable
     excluded: frozenset[Name] = frozenset()  # tables project.yml excludes
+    ignored: frozenset[str] = frozenset()  # the ignore: keys a finding matched (and was dropped by)
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -41,18 +43,37 @@ def reconcile(catalog: Catalog, project: LoadedProject, *, warn_error: bool | No
     """Run every compile-time rule; the layout is returned only when no finding is an error."""
     ctx, findings = evaluate(catalog, project, "compile", warn_error=warn_error)
     has_errors = any(f.severity == "error" for f in findings)
-    return Result(findings, None if has_errors else _layout(ctx), frozenset(ctx.excluded))
+    return Result(findings, None if has_errors else _layout(ctx), frozenset(ctx.excluded),
+                  frozenset(matched_ignores(ctx.raw, project)))
 
 
 def judge(project: LoadedProject, raw: Iterable[tuple[str, str, Name | None, str | None, str | None]], *,
-          warn_error: bool | None = None, where: dict[Name, tuple[str, int]] | None = None) -> tuple[Finding, ...]:
-    """Findings of later steps (code, message, table, hint, subject), with the severities project.yml gives them;
-    each points at the table's entry in its group when `where` knows it, else at project.yml."""
+          warn_error: bool | None = None, where: dict[Name, tuple[str, int]] | None = None
+          ) -> tuple[tuple[Finding, ...], set[str]]:
+    """Findings of later steps (code, message, table, hint, subject), with the severities project.yml gives
+    them, and the ignore: keys they matched; each points at the table's entry in its group when `where`
+    knows it, else at project.yml."""
     located = []
     for code, message, table, hint, subject in raw:
         file, line = ((where or {}).get(table) if table is not None else None) or (project.file, 1)
         located.append((code, message, file, line, str(table) if table else None, hint, subject))
-    return judge_raw(located, project, project.project.warn_error if warn_error is None else warn_error)
+    judged = judge_raw(located, project, project.project.warn_error if warn_error is None else warn_error)
+    return judged, matched_ignores(located, project)
+
+
+def unused_ignores(project: LoadedProject, matched: Iterable[str], *, warn_error: bool | None = None
+                   ) -> tuple[Finding, ...]:
+    """PC002 for each ignore: entry no finding of the compile had (entries of check-only rules aside)."""
+    used = set(matched)
+    raw = []
+    for i, entry in enumerate(project.project.ignore):
+        rule = by_key(entry.key.partition(":")[0].strip())
+        if entry.key in used or (rule is not None and rule.stage == "check"):
+            continue
+        what = "no finding of this compile has it" if rule is not None else "it names no rule"
+        raw.append(("PC002", f"ignore: {entry.key!r} matches nothing: {what}",
+                    project.file, project.lines.line("ignore", i), None, f"reason given: {entry.reason}", entry.key))
+    return judge_raw(raw, project, project.project.warn_error if warn_error is None else warn_error)
 
 
 def table_lines(project: LoadedProject, layout: Layout) -> dict[Name, tuple[str, int]]:

@@ -26,6 +26,7 @@ from pgconvoy.manifest.models import (
     DataOptions,
     Expect,
     GroupManifest,
+    Ignore,
     IndexSpec,
     LintLevel,
     Project,
@@ -49,8 +50,8 @@ from pgconvoy.manifest.project import (
 
 __all__ = [
     "CHECKS_DIR", "GROUPS_DIR", "GROUP_FILE", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "PROJECT_FILE",
-    "CheckDefaults", "CheckSpec", "ChecksFile", "DataOptions", "Expect", "GroupManifest", "IndexSpec", "Lines",
-    "LintLevel", "LoadedCheck", "LoadedGroup", "LoadedProject", "ManifestError", "Path_", "Project", "RlsSpec",
+    "CheckDefaults", "CheckSpec", "ChecksFile", "DataOptions", "Expect", "GroupManifest", "Ignore", "IndexSpec",
+    "Lines", "LintLevel", "LoadedCheck", "LoadedGroup", "LoadedProject", "ManifestError", "Path_", "Project", "RlsSpec",
     "Rows", "TableItem", "TableSpec", "Threshold", "describe_errors", "dump_group", "dump_project", "group_data",
     "json_schema", "load_project", "read_file", "read_yaml",
 ]

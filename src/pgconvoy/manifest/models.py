@@ -150,6 +150,14 @@ class DataOptions(BaseModel):
         "after: they are added once all data is in, as pg_restore does (faster on large databases)")
 
 
+class Ignore(BaseModel):
+    """One finding silenced on purpose: its key (`pgconvoy compile --format json` shows it) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=3, description="CODE:object or rule_name:object, e.g. PC402:public.c.c_p_fkey")
+    reason: str = Field(min_length=1, description="why it is fine: reviewers read it")
+
+
 class Project(BaseModel):
     """`project.yml`."""
 
@@ -161,6 +169,7 @@ class Project(BaseModel):
     data: DataOptions = Field(default_factory=DataOptions)
     lints: dict[str, LintLevel] = Field(default_factory=dict, description="rule name or code -> severity")
     warn_error: bool = Field(False, description="treat warnings as errors")
+    ignore: list[Ignore] = Field(default_factory=list, description="findings silenced one by one, with a reason")
     owners: Literal["none", "keep"] = Field(
         "none", description="none: objects belong to the role that runs the migration (managed targets have "
         "roles of their own); keep: ALTER ... OWNER TO the source's owners")

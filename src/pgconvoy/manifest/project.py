@@ -90,6 +90,10 @@ def _load_groups(root: Path, problems: list[str]) -> tuple[LoadedGroup, ...]:
         if manifest is None:
             continue
         number = int(match.group(1))
+        if number == 0:  # 00-schema-shared.sql holds what no group owns: a group 00 would overwrite it
+            problems.append(f"{rel}: group numbers start at 01 (00 numbers the shared schema file, "
+                            "00-schema-shared.sql)")
+            continue
         if number in groups:
             problems.append(f"{rel}: group number {number:02d} is also used by {groups[number].file}")
             continue

@@ -212,18 +212,39 @@ def _place_tables(ctx: Context) -> None:
 
 def judge(raw: Iterable[_RawFinding], project: LoadedProject, warn_error: bool) -> tuple[Finding, ...]:
     """Findings with the severity project.yml's `lints:` gives their rule (by code or name; `off` drops
-    them); with `warn_error` a warning is an error."""
+    them); with `warn_error` a warning is an error. A finding whose key `ignore:` lists is dropped."""
     lints = project.project.lints
+    ignored = ignore_keys(project)
     findings = []
     for code, message, file, line, table, hint, subject in raw:
         found = by_key(code)
         assert found is not None, code
         level = configured(found, lints)
-        if level == "off":
+        finding = Finding(code, "info", message, file, line, table, hint, subject)
+        if level == "off" or finding.key in ignored:
             continue
         severity: Severity = "error" if level == "warn" and warn_error else level
         findings.append(Finding(code, severity, message, file, line, table, hint, subject))
     return ordered(findings)
+
+
+def ignore_keys(project: LoadedProject) -> dict[str, str]:
+    """project.yml `ignore:` as finding keys (a rule's name before the colon read as its code) -> the
+    entry as written."""
+    keys = {}
+    for entry in project.project.ignore:
+        head, colon, rest = entry.key.partition(":")
+        found = by_key(head.strip())
+        keys[f"{found.code}:{rest.strip()}" if found is not None and colon else entry.key] = entry.key
+    return keys
+
+
+def matched_ignores(raw: Iterable[_RawFinding], project: LoadedProject) -> set[str]:
+    """The `ignore:` keys (as written) that one of these findings has."""
+    keys = ignore_keys(project)
+    found = (Finding(code, "info", message, file, line, table, hint, subject).key
+             for code, message, file, line, table, hint, subject in raw)
+    return {keys[key] for key in found if key in keys}
 
 
 def ordered(findings: Iterable[Finding]) -> tuple[Finding, ...]:

@@ -11,6 +11,12 @@ declare("PC001", "unknown_lint", "error", "a lints: key that is no rule code or 
         "use a code or a name of `pgconvoy rules`",
         "project.yml `lints:` sets a rule's level by its code or its name; a key that is neither would "
         "silently configure nothing.", reported_by="reconcile", stage="both")
+declare("PC002", "unused_ignore", "warn", "an ignore: entry that matches no finding of the compile",
+        "remove it (the finding is gone), or copy the key from `pgconvoy compile --format json`",
+        "project.yml `ignore:` silences one finding by its key, with a reason. An entry that matches nothing "
+        "is stale (the problem was fixed, or the object renamed) and would silently cover the next finding "
+        "that happens to get that key. Keys of rules that run only at check are not judged at compile.",
+        reported_by="compile")
 declare("PC102", "unknown_table", "error", "a manifest table that is not in the catalog",
         "fix the name, or remove the entry",
         "A name in tables:, indexes: or rls: that no table of the project's schemas has. On a check, the "

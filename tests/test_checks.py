@@ -192,12 +192,15 @@ def test_rows_check_with_tolerance(clean: str) -> None:
     assert missing.status == Status.ERROR and "missing_table" in missing.message
 
 
-def test_tolerance_forms() -> None:
-    assert checks.data.tolerance_rows(4333, "2%") == 86
-    assert checks.data.tolerance_rows(1000, 0.05) == 50
-    assert checks.data.tolerance_rows(1000, 7) == 7
-    with pytest.raises(PgConvoyError):
-        checks.data.tolerance_rows(10, "a lot")
+def test_tolerance_forms_are_the_manifests() -> None:
+    from pgconvoy import tolerance
+    from pgconvoy.manifest import Rows
+
+    assert tolerance.allowed(4333, tolerance.parse("2%")) == 86 == Rows(expected=4333, tolerance="2%").allowed()
+    assert tolerance.allowed(1000, tolerance.parse(7)) == 7 == Rows(expected=1000, tolerance=7).allowed()
+    for bad in ("a lot", 0.05, -1, "1e400"):
+        with pytest.raises(PgConvoyError, match="tolerance"):
+            checks.rows_check("public.t", 10, bad)  # type: ignore[arg-type]
 
 
 def test_index_check_by_name_and_by_columns(clean: str) -> None:

@@ -4,7 +4,6 @@ returns what fails, so it can be read (and rerun) as plain SQL."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ from psycopg import sql
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name
 from pgconvoy.checks.engine import Check, Outcome, Severity
 from pgconvoy.errors import PgConvoyError
+from pgconvoy.tolerance import allowed, parse
 
 
 def foreign_key_checks(catalog: Catalog) -> list[Check]:
@@ -66,29 +66,15 @@ def _relation(name: Name, catalog: Catalog | None) -> sql.Composed:
     return only + sql.Identifier(name.schema, name.name)
 
 
-_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
-
-
-def tolerance_rows(expected: int, tolerance: int | float | str) -> int:
-    """A tolerance as a number of rows: `5` rows, `"2%"` of expected (rounded down), or `0.02` (a fraction)."""
-    if isinstance(tolerance, str):
-        match = _PERCENT.match(tolerance)
-        if match:
-            return int(expected * float(match.group(1)) / 100)
-        if tolerance.strip().isdigit():
-            return int(tolerance)
-        raise PgConvoyError(f"invalid tolerance {tolerance!r}",
-                            hint='write a number of rows (5) or a percentage ("2%")')
-    if isinstance(tolerance, float) and tolerance < 1:
-        return int(expected * tolerance)
-    return int(tolerance)
-
-
-def rows_check(table: Name | str, expected: int, tolerance: int | float | str = 0,
+def rows_check(table: Name | str, expected: int, tolerance: int | str = 0,
                *, severity: Severity = "error") -> Check:
-    """The table holds `expected` rows, give or take `tolerance` (a partitioned table counts its partitions)."""
+    """The table holds `expected` rows, give or take `tolerance` (rows, or `"2%"`: `pgconvoy.tolerance`, as
+    the manifests read it); a partitioned table counts its partitions."""
     name = table if isinstance(table, Name) else Name.parse(table)
-    slack = tolerance_rows(expected, tolerance)
+    try:
+        slack = allowed(expected, parse(tolerance))
+    except ValueError as exc:
+        raise PgConvoyError(f"rows check on {name}: tolerance {tolerance!r} is not {exc}") from None
 
     def count(conn: psycopg.Connection[Any]) -> Outcome:
         row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name.schema, name.name))).fetchone()

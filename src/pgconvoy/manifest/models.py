@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from pgconvoy import tolerance
 from pgconvoy.checks.engine import parse_threshold
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.manifest.errors import fail, shown
@@ -23,17 +22,11 @@ LintLevel = Annotated[Literal["error", "warn", "info", "off"], BeforeValidator(_
 
 # --- group files ----------------------------------------------------------------------------------
 
-_TOLERANCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
-
-
 def _tolerance(value: Any) -> str | int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    match = _TOLERANCE.match(value) if isinstance(value, str) else None
-    if match and math.isfinite(float(match.group(1))):  # 400 digits read as a float are infinite
-        number, percent = match.groups()
-        return f"{number}%" if percent else int(float(number))
-    raise fail(f"expected a row count or a percentage like '2%', got {shown(value)}")
+    try:
+        return tolerance.parse(value)
+    except ValueError as exc:
+        raise fail(f"expected {exc}, got {shown(value)}") from None
 
 
 def _count(value: Any) -> Any:
@@ -52,9 +45,7 @@ class Rows(BaseModel):
 
     def allowed(self) -> int:
         """How many rows the count may differ by."""
-        if isinstance(self.tolerance, str):
-            return int(self.expected * float(self.tolerance.rstrip("%")) / 100)
-        return self.tolerance
+        return tolerance.allowed(self.expected, self.tolerance)
 
     def accepts(self, rows: int) -> bool:
         return abs(rows - self.expected) <= self.allowed()

@@ -39,7 +39,9 @@ def write_manifest(target_dir: Path, *, creates: Iterable[Name] = (), data_files
     doc: dict[str, object] = {
         "version": contracts.MANIFEST_VERSION, "compile_id": artifacts.compile_id(files), "project": "test",
         "source": {"database": "source", "server_version": source_version, "url": "source"},
-        "schemas": ["public"], "data_format": "copy", "groups": [], "order": [], "cycles": [], "findings": [],
+        "schemas": ["public"], "data_format": "copy",
+        "run": {"lock_timeout": "30s", "statement_timeout": "0ms"},
+        "groups": [], "order": [], "cycles": [], "findings": [],
         "files": files, "not_migrated": [],
     }
     (target_dir / "manifest.json").write_text(contracts.dump(contracts.ManifestDoc, doc))

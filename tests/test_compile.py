@@ -204,3 +204,46 @@ def test_a_table_truncated_and_reloaded_during_compile_is_exported_whole(
         assert compile_.returncode == 1, said
         assert "compile reads the source again" in said
         assert "public.big has 1 rows in the source, expected 200000" in said
+
+
+def test_timeouts_of_compile_and_run_come_from_project_yml(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    """compile waits `timeouts: compile: lock:` for its locks and names the blocker; run bounds each
+    statement by `timeouts: run: statement:`; a duration that is none is refused with file and line."""
+    import threading
+    import time
+
+    import psycopg
+
+    source = new_db(sql="create table big (id int primary key); insert into big select generate_series(1, 100000);")
+    assert invoke("init", "--source", source, "--dir", str(tmp_path)).exit_code == 0
+    project = tmp_path / "project.yml"
+    base = project.read_text()
+    project.write_text(base + "timeouts: {compile: {lock: 300ms}, run: {lock: 1s, statement: 1ms}}\n")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with psycopg.connect(source) as conn:
+            conn.execute("lock table big in access exclusive mode")
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        holding.wait(10)
+        started = time.monotonic()
+        blocked = invoke("compile", "--project-dir", str(tmp_path), "--source", source)
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join()
+    assert blocked.exit_code == 2 and "within 0.3s" in blocked.stderr
+    assert "public.big is locked by pid" in blocked.stderr
+    assert "timeouts: compile: lock:" in blocked.stderr
+    assert invoke("compile", "--project-dir", str(tmp_path), "--source", source).exit_code == 0
+    target = new_db()
+    ran = invoke("run", "--project-dir", str(tmp_path), "--target", target)
+    assert ran.exit_code == 1 and "statement timeout" in ran.stderr, ran.output
+    project.write_text(base + "timeouts: {run: {lock: soon}}\n")
+    bad = invoke("compile", "--project-dir", str(tmp_path), "--source", source)
+    assert bad.exit_code == 2 and "timeouts.run.lock: expected a duration" in bad.stderr

@@ -70,6 +70,8 @@ def manifest_json(
         "source": {"database": catalog.database, "server_version": catalog.server_version, "url": source},
         "schemas": [s.name for s in catalog.schemas],
         "data_format": layout.data_format,
+        "run": {"lock_timeout": project.project.timeouts.run.lock,
+                "statement_timeout": project.project.timeouts.run.statement},
         "groups": [
             {
                 "number": g.number,

@@ -89,7 +89,9 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
     options = catalog.Options(schemas=tuple(loaded.project.schemas))
     with connect(url) as conn:
         covered = catalog.scope(conn, options)
-        with snapshot.locked(conn, covered.tables) as snapshot_id, \
+        timeouts = loaded.project.timeouts.compile
+        with snapshot.locked(conn, covered.tables, lock_timeout_ms=manifest.milliseconds(timeouts.lock),
+                             statement_timeout_ms=manifest.milliseconds(timeouts.statement)) as snapshot_id, \
                 _archive(resolve(url), covered, snapshot_id) as dumped:
             cat = catalog.read(conn, options)
             if sorted(t.qualified for t in cat.tables) != sorted(covered.tables):

@@ -98,6 +98,13 @@ class NotMigratedDoc(_Doc):
     reason: str
 
 
+class RunSettingsDoc(_Doc):
+    """How `run` applies the files (project.yml `timeouts: run:`)."""
+
+    lock_timeout: str
+    statement_timeout: str
+
+
 class ManifestDoc(_Doc):
     """target/manifest.json."""
 
@@ -107,6 +114,7 @@ class ManifestDoc(_Doc):
     source: SourceDoc
     schemas: list[str]
     data_format: str
+    run: RunSettingsDoc
     groups: list[GroupDoc]
     order: list[str]
     cycles: list[list[str]]

@@ -14,7 +14,7 @@ from pgconvoy.errors import PgConvoyError
 from pgconvoy.graph import FkGraph
 
 HEADER = "# Written by `pgconvoy init` from {database}. Edit freely: `pgconvoy compile` checks it.\n"
-GITIGNORE = "target/\n"
+GITIGNORE = "target/\n.target-*/\n"  # target/, and the staging and old copies compile swaps in
 SECRET_NOTE = ("# source: the connection string given to init carries a secret ({keys}), so it is not written\n"
                "# here: set PGCONVOY_SOURCE to it. (A password may also live in ~/.pgpass or PGPASSWORD.)\n")
 ENV_ONLY = "{{ env_var('PGCONVOY_SOURCE') }}"

@@ -24,13 +24,15 @@ DEFAULT_LOCK_TIMEOUT_MS = 10_000
 
 @contextmanager
 def locked(conn: psycopg.Connection[Any], tables: Sequence[Name], *,
-           lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS) -> Iterator[str]:
-    """A transaction holding ACCESS SHARE on `tables`; yields the id of its exported snapshot."""
+           lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS, statement_timeout_ms: int = 0) -> Iterator[str]:
+    """A transaction holding ACCESS SHARE on `tables`; yields the id of its exported snapshot.
+    `statement_timeout_ms` bounds each query of the compile (0: no limit)."""
     conn.rollback()
     try:
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{lock_timeout_ms}ms")))
+            conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(f"{statement_timeout_ms}ms")))
             if tables:
                 conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS SHARE MODE").format(
                     sql.SQL(", ").join(sql.Identifier(t.schema, t.name) for t in tables)))
@@ -40,7 +42,7 @@ def locked(conn: psycopg.Connection[Any], tables: Sequence[Name], *,
     except psycopg.errors.LockNotAvailable:
         raise PgConvoyError(
             f"could not lock the tables to export within {lock_timeout_ms / 1000:g}s: {_blockers(conn, tables)}",
-            hint="wait for that session to finish, or raise the lock timeout",
+            hint="wait for that session to finish, or raise timeouts: compile: lock: in project.yml",
         ) from None
     except psycopg.errors.OutOfMemory as exc:
         hint = (exc.diag.message_hint or "").strip()
@@ -53,8 +55,10 @@ def _blockers(conn: psycopg.Connection[Any], tables: Sequence[Name]) -> str:
     conn.rollback()
     names = [f"{sql.Identifier(t.schema, t.name).as_string(conn)}" for t in tables]
     rows = conn.execute(
-        "SELECT l.relation::regclass::text, a.pid, a.usename, left(a.query, 60) "
+        "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), a.pid, a.usename, "
+        "left(a.query, 60) "
         "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+        "JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND l.relation = ANY(%s::regclass[]) "
         "ORDER BY 1 LIMIT 3", (names,),
     ).fetchall()

@@ -35,6 +35,8 @@ from pgconvoy.manifest.models import (
     TableItem,
     TableSpec,
     Threshold,
+    Timeouts,
+    milliseconds,
 )
 from pgconvoy.manifest.project import (
     CHECKS_DIR,
@@ -50,8 +52,9 @@ from pgconvoy.manifest.project import (
 
 __all__ = [
     "CHECKS_DIR", "GROUPS_DIR", "GROUP_FILE", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "PROJECT_FILE",
-    "CheckDefaults", "CheckSpec", "ChecksFile", "DataOptions", "Expect", "GroupManifest", "Ignore", "IndexSpec",
-    "Lines", "LintLevel", "LoadedCheck", "LoadedGroup", "LoadedProject", "ManifestError", "Path_", "Project", "RlsSpec",
-    "Rows", "TableItem", "TableSpec", "Threshold", "describe_errors", "dump_group", "dump_project", "group_data",
-    "json_schema", "load_project", "read_file", "read_yaml",
+    "CheckDefaults", "CheckSpec", "ChecksFile", "DataOptions", "Expect", "GroupManifest", "Ignore",
+    "IndexSpec", "Lines", "LintLevel", "LoadedCheck", "LoadedGroup", "LoadedProject", "ManifestError",
+    "Path_", "Project", "RlsSpec", "Rows", "TableItem", "TableSpec", "Threshold", "Timeouts",
+    "describe_errors", "dump_group", "dump_project", "group_data", "json_schema", "load_project",
+    "milliseconds", "read_file", "read_yaml",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -141,6 +142,45 @@ class DataOptions(BaseModel):
         "after: they are added once all data is in, as pg_restore does (faster on large databases)")
 
 
+_DURATION = re.compile(r"^\s*(\d{1,9})\s*(ms|s|min|h)?\s*$")
+_UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000}
+
+
+def _duration(value: Any) -> str:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise fail(f"expected a duration such as 500ms, 10s, 5min or 0 (no limit), got {shown(value)}")
+    return f"{match.group(1)}{match.group(2) or 'ms'}"
+
+
+Duration = Annotated[str, BeforeValidator(_duration)]
+
+
+def milliseconds(duration: str) -> int:
+    """A validated duration in milliseconds (0: no limit)."""
+    match = _DURATION.match(duration)
+    assert match is not None, duration
+    return int(match.group(1)) * _UNIT_MS[match.group(2) or "ms"]
+
+
+class StepTimeouts(BaseModel):
+    """How long one step waits: for a lock (`lock_timeout`), and for any one statement
+    (`statement_timeout`; 0 means no limit: a large COPY can take hours)."""
+
+    model_config = ConfigDict(extra="forbid")
+    lock: Duration
+    statement: Duration = "0ms"
+
+
+class Timeouts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    compile: StepTimeouts = Field(default_factory=lambda: StepTimeouts(lock="10s"),
+                                  description="on the source: the locks of compile's snapshot, each query")
+    run: StepTimeouts = Field(default_factory=lambda: StepTimeouts(lock="30s"),
+                              description="on the target: each statement of a file (its other sessions keep going)")
+
+
 class Ignore(BaseModel):
     """One finding silenced on purpose: its key (`pgconvoy compile --format json` shows it) and why."""
 
@@ -161,6 +201,7 @@ class Project(BaseModel):
     lints: dict[str, LintLevel] = Field(default_factory=dict, description="rule name or code -> severity")
     warn_error: bool = Field(False, description="treat warnings as errors")
     ignore: list[Ignore] = Field(default_factory=list, description="findings silenced one by one, with a reason")
+    timeouts: Timeouts = Field(default_factory=Timeouts, description="lock and statement timeouts of compile and run")
     owners: Literal["none", "keep"] = Field(
         "none", description="none: objects belong to the role that runs the migration (managed targets have "
         "roles of their own); keep: ALTER ... OWNER TO the source's owners")

@@ -31,7 +31,6 @@ from pgconvoy.runner.contract import Contract, RunFile
 
 COPY_CHUNK = 1 << 16
 READ_BLOCK = 1 << 20
-LOCK_TIMEOUT = "30s"  # the target's other sessions (an API, a dashboard) must not hang a run forever
 
 Report = Callable[[int, int], None]  # (bytes read, rows loaded) since the last call
 # Called once a file is committed, before anything is written locally (tests inject faults here).
@@ -83,7 +82,9 @@ class Applier:
         current: sqlfile.Item | None = None
         try:
             with path.open("rb", buffering=0) as raw, self.conn.transaction(), self.conn.cursor() as cur:
-                cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
+                cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(self.contract.lock_timeout)))
+                cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(self.contract.statement_timeout)))
                 lines = io.BufferedReader(_HashingReader(raw, digest, report), buffer_size=READ_BLOCK)
                 for current in sqlfile.split(lines, file.name):
                     written = self._execute(cur, current)

@@ -39,6 +39,8 @@ class Contract:
     validations: tuple[str, ...]  # validate/*.sql, run once every data file is in
     creates: tuple[Name, ...]  # the tables its schema files create
     loads: tuple[Name, ...]  # the tables its data files load
+    lock_timeout: str = "30s"  # SET LOCAL in each file's transaction
+    statement_timeout: str = "0ms"
 
     def select(self, only: str | None) -> tuple[RunFile, ...]:
         """The files `run --only` applies: one file (its name), one group's (`foundation`: every
@@ -70,4 +72,5 @@ def _contract(doc: ManifestDoc) -> Contract:
     creates = tuple(Name(o.schema_, o.table) for f in doc.files for o in f.objects or ()
                     if o.type == "TABLE" and o.schema_ is not None and o.table is not None)
     loads = tuple(table for f in files for table, _, _ in f.loads)
-    return Contract(doc.compile_id, doc.source.server_version, files, validations, creates, loads)
+    return Contract(doc.compile_id, doc.source.server_version, files, validations, creates, loads,
+                    doc.run.lock_timeout, doc.run.statement_timeout)

@@ -40,7 +40,8 @@ def write_manifest(target_dir: Path, *, creates: Iterable[Name] = (), data_files
         "version": contracts.MANIFEST_VERSION, "compile_id": artifacts.compile_id(files), "project": "test",
         "source": {"database": "source", "server_version": source_version, "url": "source"},
         "schemas": ["public"], "data_format": "copy",
-        "run": {"lock_timeout": "30s", "statement_timeout": "0ms"},
+        "run": {"lock_timeout": "30s", "statement_timeout": "0ms", "foreign_keys": "during", "rows": "files",
+                "encoding": "auto"},
         "groups": [], "order": [], "cycles": [], "findings": [],
         "files": files, "not_migrated": [],
     }

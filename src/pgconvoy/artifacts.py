@@ -16,7 +16,7 @@ import jinja2
 
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.contracts import MANIFEST_VERSION, RUN_STEPS
-from pgconvoy.data import VALIDATE_DIR, DataFileInfo, file_sha256
+from pgconvoy.data import VALIDATE_DIR, DataFileInfo, StreamStep, file_sha256, sequences_file
 from pgconvoy.findings import as_doc
 from pgconvoy.graph import FkGraph
 from pgconvoy.layout import Layout, run_order
@@ -26,9 +26,11 @@ from pgconvoy.reconcile import Finding
 from pgconvoy.rollback import ROLLBACK_FILE
 
 
-def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileInfo]) -> list[dict[str, Any]]:
+def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileInfo],
+                 sequences: Sequence[Name] = ()) -> list[dict[str, Any]]:
     """Every file of target/ with its size, sha256 and step, in the order `run` applies them; a data file
-    also lists the tables it loads with their rows (and the rows its second passes copy)."""
+    also lists the tables it loads with their rows (and the rows its second passes copy) and its COPY
+    steps (what `run --source` streams instead); the sequences file lists its sequences."""
     steps = {SHARED_FILE: "schema", ROLLBACK_FILE: "rollback"}
     steps |= {g.schema_file: "schema" for g in layout.groups} | {g.data_file: "data" for g in layout.groups}
     steps |= {post_data_file(layout, s): "post" for s in POST_STEPS}
@@ -42,8 +44,17 @@ def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileI
         if name in loads:
             entry["loads"] = [{"schema": t.table.schema, "table": t.table.name, "rows": t.rows,
                                "second_pass_rows": t.restored} for t in loads[name].tables]
+            entry["stream"] = [_step(s) for s in loads[name].steps]
+        if name == sequences_file(layout):
+            entry["sequences"] = [{"schema": s.schema, "name": s.name} for s in sequences]
         entries.append(entry)
     return sorted(entries, key=lambda e: run_order(e["name"]))
+
+
+def _step(step: StreamStep) -> dict[str, Any]:
+    return {"kind": step.kind, "schema": step.table.schema, "table": step.table.name, "columns": list(step.columns),
+            "nulls": list(step.nulls), "key": list(step.key), "only": step.only, "binary": step.binary,
+            "rows": step.rows}
 
 
 def compile_id(files: Sequence[dict[str, Any]]) -> str:
@@ -58,6 +69,7 @@ def compile_id(files: Sequence[dict[str, Any]]) -> str:
 def manifest_json(
     catalog: Catalog, graph: FkGraph, project: LoadedProject, layout: Layout, findings: Sequence[Finding],
     files: list[dict[str, Any]], data_files: Sequence[DataFileInfo], source: str, placement: Placement,
+    rows: str = "files",
 ) -> dict[str, Any]:
     """The plan, the findings, the files with their sha256 and the objects each creates: what `run`,
     `check` and CI read."""
@@ -71,7 +83,8 @@ def manifest_json(
         "schemas": [s.name for s in catalog.schemas],
         "data_format": layout.data_format,
         "run": {"lock_timeout": project.project.timeouts.run.lock,
-                "statement_timeout": project.project.timeouts.run.statement},
+                "statement_timeout": project.project.timeouts.run.statement,
+                "foreign_keys": layout.foreign_keys, "rows": rows, "encoding": project.project.data.encoding},
         "groups": [
             {
                 "number": g.number,

@@ -215,9 +215,13 @@ def compile_(project_dir: Path, source: str | None, fmt: str, warn_error: bool |
               help="Load into an older major version than the source's (a warning, not an error).")
 @click.option("--forget-state", is_flag=True,
               help="Once every file is applied, remove the run state kept in the target (schema pgconvoy).")
+@click.option("--source", "source_url", metavar="URL",
+              help="Copy the rows from this database, server to server, instead of reading them from target/.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), metavar="N",
+              help="Worker processes for --source [default: the machine's cores].")
 @user_errors
 def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allow_nonempty: bool,
-        allow_older_target: bool, forget_state: bool) -> None:
+        allow_older_target: bool, forget_state: bool, source_url: str | None, jobs: int | None) -> None:
     """Apply target/ to a database in file order, each file in one transaction; resumable."""
     from pgconvoy import manifest, runner
 
@@ -225,7 +229,8 @@ def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allo
     target_dir = project_dir / loaded.project.target
     console = make_console()
     result = runner.run(target_url, target_dir, resume=resume, only=only, allow_nonempty=allow_nonempty,
-                        allow_older_target=allow_older_target, forget_state=forget_state, progress=console)
+                        allow_older_target=allow_older_target, forget_state=forget_state, progress=console,
+                        source=source_url, jobs=jobs)
     done = [f for f in result.files if f.status == "done"]
     console.print(f"[green]Done.[/] {len(done)} files applied, {result.rows:,} rows loaded "
                   f"({len(result.files) - len(done)} skipped).")

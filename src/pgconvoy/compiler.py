@@ -114,12 +114,13 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 (staging / TARGET_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
                 for name, text in schema.files.items():
                     (staging / name).write_text(text, encoding="utf-8")
+                rows = loaded.project.data.rows
                 data_files = data.write_data(conn, cat, result.layout, staging, progress=console,
-                                             large_objects=schema.large_objects, counted=True)
+                                             large_objects=schema.large_objects, counted=True, rows=rows)
                 g = graph.build(cat)
-                files = file_entries(staging, result.layout, data_files)
+                files = file_entries(staging, result.layout, data_files, data.sequence_names(cat, result.layout))
                 doc = manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
-                                    schema.placement)
+                                    schema.placement, rows=rows)
                 (staging / MANIFEST_JSON).write_text(contracts.dump(contracts.ManifestDoc, doc), encoding="utf-8")
                 (staging / MIGRATION_ORDER).write_text(
                     migration_order_md(cat, g, loaded, result.layout, findings, files, data_files),

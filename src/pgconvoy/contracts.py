@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pgconvoy.errors import PgConvoyError
 
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4
 RUN_RESULTS_VERSION = 2
 
 Step = Literal["schema", "data", "post", "validate", "rollback", "report"]
@@ -48,6 +48,26 @@ class LoadDoc(_Doc):
     second_pass_rows: int = Field(0, ge=0)
 
 
+class StreamStepDoc(_Doc):
+    """One COPY of a data file, as `run --source` streams it from the source instead of reading the file."""
+
+    kind: Literal["rows", "second_pass"]
+    schema_: str = Field(alias="schema")
+    table: str
+    columns: list[str] = Field(description="rows: the columns copied; second_pass: the columns it restores")
+    nulls: list[str] = Field(default_factory=list, description="rows: two-pass columns, read as NULL")
+    key: list[str] = Field(default_factory=list, description="second_pass: the columns matching a row")
+    only: bool = Field(description="read with FROM ONLY (not a partitioned table loaded through its root)")
+    binary: bool = Field(description="every column's type travels in binary COPY between servers of one major "
+                         "version (no type OIDs inside the values)")
+    rows: int = Field(0, ge=0, description="rows at compile (largest first when loaded in parallel)")
+
+
+class SequenceDoc(_Doc):
+    schema_: str = Field(alias="schema")
+    name: str
+
+
 class ObjectDoc(_Doc):
     type: str
     name: str
@@ -61,6 +81,8 @@ class FileDoc(_Doc):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     step: Step
     loads: list[LoadDoc] | None = None
+    stream: list[StreamStepDoc] | None = None
+    sequences: list[SequenceDoc] | None = None
     objects: list[ObjectDoc] | None = None
 
 
@@ -103,12 +125,20 @@ class RunSettingsDoc(_Doc):
 
     lock_timeout: str
     statement_timeout: str
+    foreign_keys: Literal["during", "after"] = Field(
+        description="during: foreign keys are in place while rows load, so a data file's tables load in order; "
+        "after: they come in post-data, so its tables load in parallel")
+    rows: Literal["files", "stream"] = Field(
+        description="files: the rows are in target/; stream: compile wrote none, `run --source` copies them")
+    encoding: Literal["auto", "binary", "text"] = Field(
+        description="how `run --source` sends rows (auto: binary where the step says it is safe and both servers "
+        "run one major version)")
 
 
 class ManifestDoc(_Doc):
     """target/manifest.json."""
 
-    version: Literal[3]
+    version: Literal[4]
     compile_id: str
     project: str
     source: SourceDoc

@@ -46,6 +46,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pgconvoy import quote
+from pgconvoy.catalog.binary import binary_safe_tables
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name, Table
 from pgconvoy.checks.data import orphans_sql
 from pgconvoy.errors import PgConvoyError
@@ -86,11 +87,26 @@ class TableData:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamStep:
+    """One COPY of a data file, in file order: what `run --source` streams in its place (manifest.json)."""
+
+    kind: str  # rows | second_pass
+    table: Name
+    columns: tuple[str, ...]  # rows: the columns copied; second_pass: the columns restored
+    nulls: tuple[str, ...] = ()  # rows: two-pass columns, read as NULL
+    key: tuple[str, ...] = ()  # second_pass: the columns that match a row
+    only: bool = True
+    binary: bool = False
+    rows: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class DataFileInfo:
     file: str  # relative to the target directory
     group: str
     tables: tuple[TableData, ...]
     bytes: int
+    steps: tuple[StreamStep, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -159,13 +175,16 @@ def write_data(
     progress: Console | None = None,
     large_objects: Sequence[int] = (),
     counted: bool = False,
+    rows: str = "files",
 ) -> list[DataFileInfo]:
     """Export the rows of `layout`'s tables from `conn` into `target_dir` (see the module docstring).
 
     Inside the caller's transaction when one is open (compile's locked snapshot), else in one of its own.
     `large_objects`: the oids whose contents go to the end of the large-objects file the schema side wrote.
     `counted`: the catalog's exact row counts were read in this same snapshot, so a table counted empty
-    is not read again (a round trip saved per empty table)."""
+    is not read again (a round trip saved per empty table).
+    `rows="stream"`: no rows are read; each data file says that `run --source` copies them (its steps
+    are in manifest.json all the same)."""
     fmt = fmt or layout.data_format
     plan = _plan(catalog, layout)
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -174,7 +193,8 @@ def write_data(
         for name, value in _EXPORT_SETTINGS:
             conn.execute(sql.SQL("SELECT pg_catalog.set_config({}, {}, true)").format(name, value))
         empty = frozenset(t.qualified for t in catalog.tables if counted and catalog.exact_rows and t.rows == 0)
-        exporter = _Exporter(conn, fmt, report, empty)
+        binary = binary_safe_tables(conn, [t.qualified for _, tables in plan.groups for t in tables])
+        exporter = _Exporter(conn, fmt, report, empty, binary, stream_only=rows == "stream")
         files = [exporter.group_file(target_dir, plan, i) for i in range(len(plan.groups))]
         if large_objects:
             with (target_dir / post_data_file(layout, "large-objects")).open("ab") as out:
@@ -253,11 +273,15 @@ def _key(table: Table, two_pass: tuple[str, ...]) -> tuple[str, ...]:
 
 class _Exporter:
     def __init__(self, conn: psycopg.Connection[Any], fmt: DataFormat, report: Callable[[str, int], None],
-                 counted_empty: frozenset[Name] = frozenset()) -> None:
+                 counted_empty: frozenset[Name] = frozenset(), binary: frozenset[Name] = frozenset(), *,
+                 stream_only: bool = False) -> None:
         self.conn = conn
         self.fmt = fmt
         self.report = report
         self.counted_empty = counted_empty  # counted in this snapshot: no need to read them
+        self.binary = binary
+        self.stream_only = stream_only
+        self.steps: list[StreamStep] = []
 
     def group_file(self, target_dir: Path, plan: _Plan, index: int) -> DataFileInfo:
         group, tables = plan.groups[index]
@@ -265,10 +289,14 @@ class _Exporter:
         partial = path.with_name(path.name + ".partial")
         results = []
         restored: dict[Name, int] = {}
+        self.steps = []
         with partial.open("wb") as out:
             out.write(f"-- Data of group {group.number:02d} {group.name}: {len(tables)} tables, "
                       f"in load order.\n".encode())
             out.write(_FILE_HEADER.encode())
+            if self.stream_only:
+                out.write(b"-- Compiled with rows streamed: `pgconvoy run --source URL` copies them; "
+                          b"this file has none.\n")
             # DEFERRABLE foreign keys (reconcile accepts them in place of a two-pass rule) are checked
             # when the file's transaction commits, once every row of the group is in.
             out.write(b"SET CONSTRAINTS ALL DEFERRED;\n")
@@ -284,7 +312,7 @@ class _Exporter:
         os.replace(partial, path)
         infos = tuple(TableData(t.qualified, rows, tp, restored.get(t.qualified, 0)) for t, rows, tp in results)
         # restores written here for tables of earlier groups are counted with those groups' files
-        return DataFileInfo(group.data_file, group.name, infos, size)
+        return DataFileInfo(group.data_file, group.name, infos, size, tuple(self.steps))
 
     def table_block(self, out: BinaryIO, table: Table, two_pass: tuple[str, ...]) -> int:
         columns = [c for c in table.columns if c.generated is None]
@@ -296,11 +324,14 @@ class _Exporter:
         select = sql.SQL("SELECT {} FROM {}{}").format(
             sql.SQL(", ").join(values), sql.SQL("ONLY " if table.kind == "table" else ""), _ident(table.qualified)
         )
+        self.steps.append(StreamStep("rows", table.qualified, tuple(names), tuple(c for c in names if c in two_pass),
+                                     only=table.kind == "table", binary=table.qualified in self.binary,
+                                     rows=max(table.rows if table.rows is not None else table.estimated_rows or 0, 0)))
         comment = f"\n-- {one_line(quote.qualified(table.qualified))}"
         if two_pass:
             comment += one_line(f" ({', '.join(two_pass)} loaded as NULL, restored by a second pass)")
-        if table.qualified in self.counted_empty:
-            out.write((comment + ": no rows\n").encode())
+        if table.qualified in self.counted_empty or self.stream_only:
+            out.write((comment + (": rows streamed\n" if self.stream_only else ": no rows\n")).encode())
             return 0
         out.write((comment + "\n").encode())
         overriding = any(c.identity == "always" for c in columns)
@@ -308,6 +339,10 @@ class _Exporter:
 
     def restore_block(self, out: BinaryIO, restore: _Restore) -> int:
         table = restore.table
+        self.steps.append(StreamStep("second_pass", table.qualified, restore.columns, key=restore.key,
+                                     only=table.kind == "table", binary=table.qualified in self.binary))
+        if self.stream_only:
+            return 0
         name = quote.qualified(table.qualified)
         temp = "pgconvoy_second_pass"
         cols = restore.key + restore.columns
@@ -415,22 +450,28 @@ def _privilege_error(conn: psycopg.Connection[Any], table: Table, exc: psycopg.E
 
 def _sequences_sql(conn: psycopg.Connection[Any], catalog: Catalog, layout: Layout) -> str:
     """setval() for the sequences of the layout's tables and the free-standing ones, as they are now."""
-    tables = set(layout.tables)
-    unit = load_unit(catalog)
     lines = ["-- Sequence positions, read with the data. `false`: never used, nextval() returns the value."]
-    for seq in catalog.sequences:
-        if seq.owned_by is not None and unit(seq.owned_by[0]) not in tables:
-            continue
-        row = conn.execute(
-            sql.SQL("SELECT last_value, is_called FROM {}").format(_ident(seq.qualified))
-        ).fetchone()
-        assert row is not None
-        value, called = row
+    for name in sequence_names(catalog, layout):
+        value, called = sequence_position(conn, name)
         lines.append(
-            f"SELECT pg_catalog.setval({quote.literal(quote.qualified(seq.qualified))}, {value}, "
+            f"SELECT pg_catalog.setval({quote.literal(quote.qualified(name))}, {value}, "
             f"{'true' if called else 'false'});"
         )
     return "\n".join(lines) + "\n"
+
+
+def sequence_names(catalog: Catalog, layout: Layout) -> list[Name]:
+    """The sequences whose positions the migration carries: those of its tables and the free-standing ones."""
+    tables = set(layout.tables)
+    unit = load_unit(catalog)
+    return [seq.qualified for seq in catalog.sequences
+            if seq.owned_by is None or unit(seq.owned_by[0]) in tables]
+
+
+def sequence_position(conn: psycopg.Connection[Any], name: Name) -> tuple[int, bool]:
+    row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(_ident(name))).fetchone()
+    assert row is not None
+    return int(row[0]), bool(row[1])
 
 
 def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableData], loaded: set[Name],

@@ -140,6 +140,12 @@ class DataOptions(BaseModel):
     foreign_keys: Literal["during", "after"] = Field(
         default="during", description="during: foreign keys are in place while rows load (every file checks itself); "
         "after: they are added once all data is in, as pg_restore does (faster on large databases)")
+    rows: Literal["files", "stream"] = Field(
+        default="files", description="files: compile writes the rows into target/; stream: it writes none and "
+        "`run --source URL` copies them server to server (one snapshot, in parallel)")
+    encoding: Literal["auto", "binary", "text"] = Field(
+        default="auto", description="how `run --source` sends rows: auto: binary COPY for tables whose types "
+        "allow it when both servers run one major version, text otherwise")
 
 
 _DURATION = re.compile(r"^\s*(\d{1,9})\s*(ms|s|min|h)?\s*$")

@@ -127,7 +127,7 @@ class Applier:
                 try:
                     rows = cur.execute(text.encode()).fetchall()
                 except psycopg.Error as exc:
-                    raise RunFailed(f"{name}: the validation query failed: {_message(exc)}") from None
+                    raise RunFailed(f"{name}: the validation query failed: {error_message(exc)}") from None
                 failures += [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
         return failures
 
@@ -172,7 +172,7 @@ def _chunks(lines: Iterator[bytes]) -> Iterator[bytes]:
         yield b"".join(buffer)
 
 
-def _message(exc: psycopg.Error) -> str:
+def error_message(exc: psycopg.Error) -> str:
     """The server's message, its detail and its hint (`out of shared memory` means nothing without
     `You might need to increase max_locks_per_transaction`)."""
     diag = exc.diag
@@ -186,7 +186,7 @@ def _message(exc: psycopg.Error) -> str:
 
 def describe_error(file: str, item: sqlfile.Item | None, exc: psycopg.Error) -> str:
     """`FILE, line N, WHAT: server message (detail); hint: ...`, the line being the failing line of the file."""
-    message = _message(exc)
+    message = error_message(exc)
     if item is None:
         return f"{file}: {message}"
     if isinstance(item, sqlfile.CopyBlock):

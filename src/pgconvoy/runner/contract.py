@@ -19,11 +19,35 @@ MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """One COPY of a data file, as `run --source` streams it (manifest.json `stream`)."""
+
+    kind: str  # rows | second_pass
+    table: Name
+    columns: tuple[str, ...]
+    nulls: tuple[str, ...]
+    key: tuple[str, ...]
+    only: bool
+    binary: bool
+    rows: int
+
+    @property
+    def unit(self) -> str:
+        """Its name in the target's run state, after the file's: `10-data-core.sql#rows:public.users`."""
+        return f"{self.kind}:{self.table}"
+
+
+@dataclass(frozen=True, slots=True)
 class RunFile:
     name: str
     sha256: str
     step: str  # schema | data | post
     loads: tuple[tuple[Name, int, int], ...] = ()  # (table, rows, rows its second passes copy)
+    stream: tuple[Step, ...] = ()
+    sequences: tuple[Name, ...] | None = None  # the sequences file: whose positions it sets
+
+    def unit(self, step: Step) -> str:
+        return f"{self.name}#{step.unit}"
 
     @property
     def expected_rows(self) -> int:
@@ -41,6 +65,9 @@ class Contract:
     loads: tuple[Name, ...]  # the tables its data files load
     lock_timeout: str = "30s"  # SET LOCAL in each file's transaction
     statement_timeout: str = "0ms"
+    foreign_keys: str = "during"  # after: no FK is in place while rows load, a file's tables load in parallel
+    rows: str = "files"  # stream: target/ holds no rows, `run --source` copies them
+    encoding: str = "auto"
 
     def select(self, only: str | None) -> tuple[RunFile, ...]:
         """The files `run --only` applies: one file (its name), one group's (`foundation`: every
@@ -65,7 +92,10 @@ def read(target_dir: Path) -> Contract:
 def _contract(doc: ManifestDoc) -> Contract:
     files = tuple(
         RunFile(f.name, f.sha256, f.step,
-                tuple((Name(t.schema_, t.table), t.rows, t.second_pass_rows) for t in f.loads or ()))
+                tuple((Name(t.schema_, t.table), t.rows, t.second_pass_rows) for t in f.loads or ()),
+                tuple(Step(s.kind, Name(s.schema_, s.table), tuple(s.columns), tuple(s.nulls), tuple(s.key), s.only,
+                           s.binary, s.rows) for s in f.stream or ()),
+                None if f.sequences is None else tuple(Name(q.schema_, q.name) for q in f.sequences))
         for f in doc.files if f.step in RUN_STEPS
     )
     validations = tuple(f.name for f in doc.files if f.step == "validate")
@@ -73,4 +103,5 @@ def _contract(doc: ManifestDoc) -> Contract:
                     if o.type == "TABLE" and o.schema_ is not None and o.table is not None)
     loads = tuple(table for f in files for table, _, _ in f.loads)
     return Contract(doc.compile_id, doc.source.server_version, files, validations, creates, loads,
-                    doc.run.lock_timeout, doc.run.statement_timeout)
+                    doc.run.lock_timeout, doc.run.statement_timeout, doc.run.foreign_keys, doc.run.rows,
+                    doc.run.encoding)

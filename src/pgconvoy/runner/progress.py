@@ -28,7 +28,7 @@ class Bars:
         self.task: Any = None
         self.rows = 0
 
-    def start(self, name: str, size: int) -> Report:
+    def start(self, name: str, size: int | None) -> Report:
         if self.progress is None:
             return lambda size, rows: None
         self.rows = 0

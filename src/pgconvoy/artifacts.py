@@ -8,7 +8,7 @@ same database and manifests.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,13 @@ from pgconvoy.layout import Layout, run_order
 from pgconvoy.manifest import LoadedProject
 from pgconvoy.placement import POST_STEPS, SHARED_FILE, Placed, Placement, post_data_file
 from pgconvoy.reconcile import Finding
+from pgconvoy.render import Batch
 from pgconvoy.rollback import ROLLBACK_FILE
 
 
 def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileInfo],
-                 sequences: Sequence[Name] = ()) -> list[dict[str, Any]]:
+                 sequences: Sequence[Name] = (), batches: Mapping[str, Sequence[Batch]] | None = None
+                 ) -> list[dict[str, Any]]:
     """Every file of target/ with its size, sha256 and step, in the order `run` applies them; a data file
     also lists the tables it loads with their rows (and the rows its second passes copy) and its COPY
     steps (what `run --source` streams instead); the sequences file lists its sequences."""
@@ -45,6 +47,10 @@ def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileI
             entry["loads"] = [{"schema": t.table.schema, "table": t.table.name, "rows": t.rows,
                                "second_pass_rows": t.restored} for t in loads[name].tables]
             entry["stream"] = [_step(s) for s in loads[name].steps]
+        if batches and name in batches:
+            entry["batches"] = [{"kind": b.kind, "statements": b.statements}
+                                | ({"schema": b.table.schema, "table": b.table.name} if b.table else {})
+                                for b in batches[name]]
         if name == sequences_file(layout):
             entry["sequences"] = [{"schema": s.schema, "name": s.name} for s in sequences]
         entries.append(entry)
@@ -54,7 +60,10 @@ def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileI
 def _step(step: StreamStep) -> dict[str, Any]:
     return {"kind": step.kind, "schema": step.table.schema, "table": step.table.name, "columns": list(step.columns),
             "nulls": list(step.nulls), "key": list(step.key), "only": step.only, "binary": step.binary,
-            "rows": step.rows}
+            "rows": step.rows} | ({"offset": step.offset, "length": step.length, "sha256": step.sha256}
+                                  if step.offset is not None else {}) | (
+        {"part": {"by": step.part.by, "lower": step.part.lower, "upper": step.part.upper, "index": step.part.index,
+                  "of": step.part.of}} if step.part is not None else {})
 
 
 def compile_id(files: Sequence[dict[str, Any]]) -> str:

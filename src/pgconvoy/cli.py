@@ -232,8 +232,26 @@ def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allo
                         allow_older_target=allow_older_target, forget_state=forget_state, progress=console,
                         source=source_url, jobs=jobs)
     done = [f for f in result.files if f.status == "done"]
+    _steps_table(console, target_dir, result)
     console.print(f"[green]Done.[/] {len(done)} files applied, {result.rows:,} rows loaded "
                   f"({len(result.files) - len(done)} skipped).")
+
+
+def _steps_table(console: Console, target_dir: Path, result: Any) -> None:
+    """Wall time per stage of the run, as pgcopydb prints it (run_results.json has it per file)."""
+    from rich.table import Table
+
+    from pgconvoy.runner import contract
+
+    steps = {f.name: f.step for f in contract.read(target_dir).files}
+    table = Table("stage", "files", "rows", "wall s", "workers", title="run", title_justify="left")
+    for stage in ("schema", "data", "post"):
+        files = [f for f in result.files if steps.get(f.file) == stage and f.status == "done"]
+        if files:
+            table.add_row(stage, str(len(files)), f"{sum(f.rows for f in files):,}",
+                          f"{sum(f.seconds for f in files):.1f}", str(max(f.workers for f in files)))
+    if table.row_count:
+        console.print(table)
 
 
 @main.command()

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +116,11 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                     (staging / name).write_text(text, encoding="utf-8")
                 rows = loaded.project.data.rows
                 data_files = data.write_data(conn, cat, result.layout, staging, progress=console,
-                                             large_objects=schema.large_objects, counted=True, rows=rows)
+                                             large_objects=schema.large_objects, counted=True, rows=rows,
+                                             split_larger_than=_split(loaded))
                 g = graph.build(cat)
-                files = file_entries(staging, result.layout, data_files, data.sequence_names(cat, result.layout))
+                files = file_entries(staging, result.layout, data_files, data.sequence_names(cat, result.layout),
+                                     schema.batches)
                 doc = manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
                                     schema.placement, rows=rows)
                 (staging / MANIFEST_JSON).write_text(contracts.dump(contracts.ManifestDoc, doc), encoding="utf-8")
@@ -142,6 +144,7 @@ class SchemaSide:
     files: dict[str, str]  # file name -> SQL
     findings: tuple[accounting.Raw, ...]  # what the accounting found, severity not judged yet
     large_objects: tuple[int, ...]  # oids whose contents the data side appends
+    batches: dict[str, list[render.Batch]] = field(default_factory=dict)  # files run may spread over workers
 
 
 @contextmanager
@@ -181,8 +184,14 @@ def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Ca
                                                platform_objects=PLATFORM_OBJECTS,
                                                platform_schemas=frozenset(platform_schemas)))
     findings = tuple(accounting.account(objects, archive, placed, excluded))
-    files = render.render_schema(placed, cat, layout, render.Options(owners=owners))
-    return SchemaSide(placed, files, findings, large_objects)
+    batches: dict[str, list[render.Batch]] = {}
+    files = render.render_schema(placed, cat, layout, render.Options(owners=owners), batches)
+    return SchemaSide(placed, files, findings, large_objects, batches)
+
+
+def _split(loaded: manifest.LoadedProject) -> int | None:
+    limit = loaded.project.data.split_larger_than
+    return None if limit is None else manifest.size_bytes(limit)
 
 
 def _relative(directory: Path) -> list[str]:

@@ -48,6 +48,16 @@ class LoadDoc(_Doc):
     second_pass_rows: int = Field(0, ge=0)
 
 
+class PartDoc(_Doc):
+    """One range of a table split for the parallel load (`data: split_larger_than`)."""
+
+    by: str = Field(description="the integer primary key column, or ctid (pages)")
+    lower: int | None = Field(description="inclusive; null: no lower bound")
+    upper: int | None = Field(description="exclusive; null: no upper bound")
+    index: int = Field(ge=1)
+    of: int = Field(ge=2)
+
+
 class StreamStepDoc(_Doc):
     """One COPY of a data file, as `run --source` streams it from the source instead of reading the file."""
 
@@ -61,6 +71,20 @@ class StreamStepDoc(_Doc):
     binary: bool = Field(description="every column's type travels in binary COPY between servers of one major "
                          "version (no type OIDs inside the values)")
     rows: int = Field(0, ge=0, description="rows at compile (largest first when loaded in parallel)")
+    offset: int | None = Field(None, ge=0, description="where its COPY data starts in the file (rows in files, "
+                               "format copy): workers load it from there")
+    length: int | None = Field(None, ge=0)
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="of those bytes, checked as they load")
+    part: PartDoc | None = None
+
+
+class BatchDoc(_Doc):
+    """Consecutive statements of a file that `run` may spread over workers (see `render.Batch`)."""
+
+    kind: Literal["session", "table", "serial"]
+    statements: int = Field(ge=1)
+    schema_: str | None = Field(None, alias="schema")
+    table: str | None = None
 
 
 class SequenceDoc(_Doc):
@@ -83,6 +107,7 @@ class FileDoc(_Doc):
     loads: list[LoadDoc] | None = None
     stream: list[StreamStepDoc] | None = None
     sequences: list[SequenceDoc] | None = None
+    batches: list[BatchDoc] | None = None
     objects: list[ObjectDoc] | None = None
 
 
@@ -160,6 +185,7 @@ class FileRunDoc(_Doc):
     rows: int = 0
     seconds: float = 0.0
     error: str | None = None
+    workers: int = Field(1, ge=1, description="processes that applied it at once")
 
 
 class ValidationDoc(_Doc):

@@ -36,7 +36,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -45,7 +45,7 @@ from psycopg import pq, sql
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pgconvoy import quote
+from pgconvoy import quote, split
 from pgconvoy.catalog.binary import binary_safe_tables
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name, Table
 from pgconvoy.checks.data import orphans_sql
@@ -54,6 +54,7 @@ from pgconvoy.graph import load_unit
 from pgconvoy.layout import DataFormat, Group, Layout
 from pgconvoy.placement import post_data_file
 from pgconvoy.quote import one_line
+from pgconvoy.split import Part
 
 INSERT_BATCH = 500  # rows per INSERT statement at most ...
 INSERT_BYTES = 8 << 20  # ... and bytes: 500 rows of 3 MB would make a statement over the server's 1 GB limit
@@ -97,7 +98,12 @@ class StreamStep:
     key: tuple[str, ...] = ()  # second_pass: the columns that match a row
     only: bool = True
     binary: bool = False
-    rows: int = 0
+    rows: int = 0  # rows: of the table at compile (exported, with rows in files); second pass: rows exported
+    # where its COPY data lies in the file (format copy, rows in files): workers load it from there
+    offset: int | None = None
+    length: int | None = None
+    sha256: str | None = None
+    part: Part | None = None  # one range of a table split for the parallel load
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +182,7 @@ def write_data(
     large_objects: Sequence[int] = (),
     counted: bool = False,
     rows: str = "files",
+    split_larger_than: int | None = None,
 ) -> list[DataFileInfo]:
     """Export the rows of `layout`'s tables from `conn` into `target_dir` (see the module docstring).
 
@@ -195,6 +202,9 @@ def write_data(
         empty = frozenset(t.qualified for t in catalog.tables if counted and catalog.exact_rows and t.rows == 0)
         binary = binary_safe_tables(conn, [t.qualified for _, tables in plan.groups for t in tables])
         exporter = _Exporter(conn, fmt, report, empty, binary, stream_only=rows == "stream")
+        if fmt == "copy":  # INSERT batches are for running by hand, one by one
+            exporter.parts = split.plan_parts(conn, [t for _, tables in plan.groups for t in tables],
+                                              split_larger_than)
         files = [exporter.group_file(target_dir, plan, i) for i in range(len(plan.groups))]
         if large_objects:
             with (target_dir / post_data_file(layout, "large-objects")).open("ab") as out:
@@ -282,6 +292,8 @@ class _Exporter:
         self.binary = binary
         self.stream_only = stream_only
         self.steps: list[StreamStep] = []
+        self.last_range: tuple[int, int, str] | None = None  # (offset, length, sha256) of the last COPY data
+        self.parts: dict[Name, list[Part]] = {}
 
     def group_file(self, target_dir: Path, plan: _Plan, index: int) -> DataFileInfo:
         group, tables = plan.groups[index]
@@ -324,18 +336,39 @@ class _Exporter:
         select = sql.SQL("SELECT {} FROM {}{}").format(
             sql.SQL(", ").join(values), sql.SQL("ONLY " if table.kind == "table" else ""), _ident(table.qualified)
         )
-        self.steps.append(StreamStep("rows", table.qualified, tuple(names), tuple(c for c in names if c in two_pass),
-                                     only=table.kind == "table", binary=table.qualified in self.binary,
-                                     rows=max(table.rows if table.rows is not None else table.estimated_rows or 0, 0)))
         comment = f"\n-- {one_line(quote.qualified(table.qualified))}"
         if two_pass:
             comment += one_line(f" ({', '.join(two_pass)} loaded as NULL, restored by a second pass)")
-        if table.qualified in self.counted_empty or self.stream_only:
-            out.write((comment + (": rows streamed\n" if self.stream_only else ": no rows\n")).encode())
-            return 0
-        out.write((comment + "\n").encode())
-        overriding = any(c.identity == "always" for c in columns)
-        return self.rows(out, table, quote.qualified(table.qualified), names, select, overriding=overriding)
+        estimate = max(table.rows if table.rows is not None else table.estimated_rows or 0, 0)
+        parts: list[Part | None] = list(self.parts.get(table.qualified, [])) or [None]
+        total = 0
+        for part in parts:
+            nulls = tuple(c for c in names if c in two_pass)
+            self.steps.append(StreamStep("rows", table.qualified, tuple(names), nulls,
+                                         only=table.kind == "table", binary=table.qualified in self.binary,
+                                         rows=estimate // len(parts), part=part))
+            label = comment if part is None else comment + f" (part {part.index} of {part.of})"
+            if table.qualified in self.counted_empty or self.stream_only:
+                out.write((label + (": rows streamed\n" if self.stream_only else ": no rows\n")).encode())
+                if not self.stream_only:
+                    self.steps[-1] = replace(self.steps[-1], rows=0, offset=out.tell(), length=0,
+                                             sha256=hashlib.sha256().hexdigest())
+                continue
+            out.write((label + "\n").encode())
+            overriding = any(c.identity == "always" for c in columns)
+            chosen = select if part is None else sql.SQL("{} WHERE {}").format(
+                select, split.where(part.by, part.lower, part.upper))
+            rows = self.rows(out, table, quote.qualified(table.qualified), names, chosen, overriding=overriding)
+            self._placed(rows)
+            total += rows
+        return total
+
+    def _placed(self, rows: int) -> None:
+        """The last step's rows as exported, and where its COPY data lies in the file."""
+        placed = self.last_range
+        self.last_range = None
+        self.steps[-1] = replace(self.steps[-1], rows=rows) if placed is None else replace(
+            self.steps[-1], rows=rows, offset=placed[0], length=placed[1], sha256=placed[2])
 
     def restore_block(self, out: BinaryIO, restore: _Restore) -> int:
         table = restore.table
@@ -356,6 +389,7 @@ class _Exporter:
             sql.SQL(" OR ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in restore.columns),
         )
         rows = self.rows(out, table, f"pg_temp.{temp}", list(cols), select, overriding=False)
+        self._placed(rows)
         sets = ", ".join(f"{quote.ident(c)} = s.{quote.ident(c)}" for c in restore.columns)
         match = " AND ".join(f"t.{quote.ident(c)} = s.{quote.ident(c)}" for c in restore.key)
         out.write(f"UPDATE {name} AS t SET {sets} FROM pg_temp.{temp} AS s WHERE {match};\n".encode())
@@ -370,7 +404,10 @@ class _Exporter:
         try:
             if self.fmt == "copy":
                 out.write(f"COPY {into}{col_list} FROM stdin;\n".encode())
-                rows = self._copy(out, select, str(table.qualified))
+                start = out.tell()
+                digest = hashlib.sha256()
+                rows = self._copy(out, select, str(table.qualified), digest)
+                self.last_range = (start, out.tell() - start, digest.hexdigest())
                 out.write(b"\\.\n")
                 return rows
             if not columns:
@@ -380,11 +417,12 @@ class _Exporter:
         except psycopg.errors.InsufficientPrivilege as exc:
             raise _privilege_error(self.conn, table, exc) from None
 
-    def _copy(self, out: BinaryIO, select: sql.Composed, label: str) -> int:
+    def _copy(self, out: BinaryIO, select: sql.Composed, label: str, digest: Any) -> int:
         rows = pending = 0
         with self.conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT").format(select)) as copy:
             for chunk in copy:
                 out.write(chunk)
+                digest.update(chunk)
                 # COPY text format escapes newlines inside values, so each newline ends one row.
                 added = bytes(chunk).count(b"\n")
                 rows += added

@@ -23,6 +23,7 @@ from functools import cache
 
 import jinja2
 
+from pgconvoy import sqlfile
 from pgconvoy.archive import Entry
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.catalog.objects import PG_CLASS, PG_EXTENSION, PG_LARGEOBJECT, PG_NAMESPACE, PG_PROC, PG_TYPE
@@ -63,11 +64,33 @@ class _Block:
     settings: list[str] = field(default_factory=list)
 
 
-def render_schema(placement: Placement, catalog: Catalog, layout: Layout, options: Options = Options()
-                  ) -> dict[str, str]:
-    """File name -> SQL text for every file with entries, plus `refresh`/`analyze` when they have work."""
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A run of consecutive statements of a file `run` may spread over workers (manifest.json `batches`):
+    `session` ones (the header's settings) run first in every session, `table` ones build one plain
+    table's indexes and keys and may run beside another table's, `serial` ones run after all of them, in
+    file order (index attachments, statistics, anything of a partitioned table)."""
+
+    kind: str  # session | table | serial
+    statements: int
+    table: Name | None = None
+
+
+PARALLEL_DESCS = frozenset({"INDEX", "CONSTRAINT"})
+
+
+def render_schema(placement: Placement, catalog: Catalog, layout: Layout, options: Options = Options(),
+                  batches: dict[str, list[Batch]] | None = None) -> dict[str, str]:
+    """File name -> SQL text for every file with entries, plus `refresh`/`analyze` when they have work.
+    `batches` receives how the indexes file divides into statements workers may run side by side."""
+    indexes = post_data_file(layout, "indexes")
     files = {name: _render_file(name, entries, placement, catalog, layout, options)
-             for name, entries in placement.files.items() if name != post_data_file(layout, "finish")}
+             for name, entries in placement.files.items() if name not in (post_data_file(layout, "finish"), indexes)}
+    if placement.files.get(indexes):
+        files[indexes], found = _render_batched(indexes, placement.files[indexes], placement, catalog, layout,
+                                                options)
+        if batches is not None:
+            batches[indexes] = found
     finish = post_data_file(layout, "finish")
     if placement.files.get(finish) or placement.refresh:
         files[finish] = _render_file(finish, placement.files.get(finish, []), placement, catalog, layout, options)
@@ -107,6 +130,33 @@ def _render_file(name: str, entries: list[Placed], placement: Placement, catalog
         if name == post_data_file(layout, "finish") else [],
     }
     return _render("entries.sql.j2", context)
+
+
+def _render_batched(name: str, entries: list[Placed], placement: Placement, catalog: Catalog, layout: Layout,
+                    options: Options) -> tuple[str, list[Batch]]:
+    """The file as `_render_file` writes it, but each block sets its own tablespace (a worker runs it in a
+    session of its own), with the statements of each block counted for `Batch`es."""
+    header = _render_file(name, [], placement, catalog, layout, options)
+    parts, batches = [header], [Batch("session", _count(header))]
+    for placed in entries:
+        entry = placed.entry
+        tablespace = f"SET default_tablespace = {ident(entry.tablespace) if entry.tablespace else literal('')};\n"
+        text = f"{tablespace}-- {one_line(entry.label)}\n{_entry_sql(entry, placement)}\n\n"
+        table = catalog.table(placed.table) if placed.table is not None else None
+        plain = table is not None and table.kind == "table" and not table.is_partition
+        kind = "table" if plain and entry.desc in PARALLEL_DESCS else "serial"
+        parts.append(text)
+        batches.append(Batch(kind, _count(text), placed.table if kind == "table" else None))
+    owners = [o for p in entries if options.owners for o in _owner_statements(p.entry)]
+    if owners:
+        tail = "\n".join(owners) + "\n"
+        parts.append(tail)
+        batches.append(Batch("serial", _count(tail)))
+    return "".join(parts), [b for b in batches if b.statements]
+
+
+def _count(text: str) -> int:
+    return sum(1 for _ in sqlfile.split(text.encode().splitlines(keepends=True)))
 
 
 def _holds(name: str, layout: Layout) -> str:

@@ -37,6 +37,7 @@ from pgconvoy.manifest.models import (
     Threshold,
     Timeouts,
     milliseconds,
+    size_bytes,
 )
 from pgconvoy.manifest.project import (
     CHECKS_DIR,
@@ -56,5 +57,5 @@ __all__ = [
     "IndexSpec", "Lines", "LintLevel", "LoadedCheck", "LoadedGroup", "LoadedProject", "ManifestError",
     "Path_", "Project", "RlsSpec", "Rows", "TableItem", "TableSpec", "Threshold", "Timeouts",
     "describe_errors", "dump_group", "dump_project", "group_data", "json_schema", "load_project",
-    "milliseconds", "read_file", "read_yaml",
+    "milliseconds", "read_file", "read_yaml", "size_bytes",
 ]

@@ -134,6 +134,30 @@ class GroupManifest(BaseModel):
 # --- project.yml ----------------------------------------------------------------------------------
 
 
+_SIZE = re.compile(r"^\s*(\d{1,12})\s*(B|kB|KB|MB|GB|TB)?\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
+
+
+def _size(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    match = _SIZE.match(text) if isinstance(text, str) else None
+    if match is None or int(match.group(1)) == 0:
+        raise fail(f"expected a size such as 512MB or 1GB, got {shown(value)}")
+    return f"{match.group(1)}{match.group(2) or 'B'}"
+
+
+Size = Annotated[str, BeforeValidator(_size)]
+
+
+def size_bytes(size: str) -> int:
+    """A validated size in bytes."""
+    match = _SIZE.match(size)
+    assert match is not None, size
+    return int(match.group(1)) * _UNIT_BYTES[(match.group(2) or "B").lower()]
+
+
 class DataOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal["copy", "insert"] = "copy"
@@ -146,6 +170,9 @@ class DataOptions(BaseModel):
     encoding: Literal["auto", "binary", "text"] = Field(
         default="auto", description="how `run --source` sends rows: auto: binary COPY for tables whose types "
         "allow it when both servers run one major version, text otherwise")
+    split_larger_than: Size | None = Field(
+        default="1GB", description="a table larger than this (pg_table_size) loads in parts, each a unit of work "
+        "for the parallel load: ranges of its integer primary key, else of its pages (ctid); null: never split")
 
 
 _DURATION = re.compile(r"^\s*(\d{1,9})\s*(ms|s|min|h)?\s*$")

@@ -26,9 +26,10 @@ from pgconvoy import connect, contracts
 from pgconvoy.data import file_sha256
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.quote import qualified
-from pgconvoy.runner import apply, contract, state, stream, streamed
+from pgconvoy.runner import apply, batched, contract, state, stream, streamed
 from pgconvoy.runner.apply import FileResult, RunFailed, RunResult
 from pgconvoy.runner.progress import bars
+from pgconvoy.runner.workers import Workers
 
 __all__ = ["STATE_FILE", "FileResult", "RunFailed", "RunResult", "check_versions", "file_sha256", "run"]
 
@@ -75,11 +76,12 @@ def _run(conn: psycopg.Connection[Any], target_url: str | None, target_dir: Path
     state.lock(conn)
     try:
         with ExitStack() as stack:
+            workers = Workers(jobs or os.cpu_count() or 1, target_url)
+            stack.callback(workers.close)
             streaming = None
             if source is not None:
-                streaming = stack.enter_context(
-                    stream.streamer(connect.resolve(source), target_url, plan, jobs or os.cpu_count() or 1))
-            return _Run(conn, target_dir, plan, progress, streaming).go(
+                streaming = stack.enter_context(stream.streamer(connect.resolve(source), plan, workers))
+            return _Run(conn, target_dir, plan, progress, streaming, workers).go(
                 plan.select(only), resume=resume or only is not None,
                 allow_nonempty=allow_nonempty or only is not None,
                 forget=forget_state and only is None, validate=only is None)
@@ -91,12 +93,14 @@ def _run(conn: psycopg.Connection[Any], target_url: str | None, target_dir: Path
 
 class _Run:
     def __init__(self, conn: psycopg.Connection[Any], target_dir: Path, plan: contract.Contract,
-                 console: Console | None, streaming: stream.Streamer | None = None) -> None:
+                 console: Console | None, streaming: stream.Streamer | None = None,
+                 workers: Workers | None = None) -> None:
         self.conn = conn
         self.dir = target_dir
         self.plan = plan
         self.console = console
         self.streaming = streaming
+        self.workers = workers or Workers(1, None)
         info = conn.info
         self.result = RunResult(f"{info.user}@{info.host}:{info.port}/{info.dbname}", plan.compile_id)
 
@@ -118,6 +122,11 @@ class _Run:
                     self._validate(applier, shown)
                 if self.streaming is not None and (file.step == "data" or file.sequences is not None):
                     outcome = streamed.apply_file(self.conn, self.streaming, file, done, shown)
+                elif file.step == "data" and stream.FileRows.handles(file, self.plan, self.workers):
+                    outcome = streamed.apply_file(self.conn, stream.FileRows(self.dir, self.plan, self.workers),
+                                                  file, done, shown)
+                elif batched.parallel(file, self.workers):
+                    outcome = batched.apply_file(self.conn, self.dir, self.plan, file, self.workers, done, shown)
                 else:
                     outcome = applier.apply(file, shown.start(file.name, (self.dir / file.name).stat().st_size))
                 self.result.files.append(outcome)

@@ -52,6 +52,7 @@ class FileResult:
     rows: int = 0
     seconds: float = 0.0
     error: str | None = None
+    workers: int = 1  # processes that applied it at once
 
 
 @dataclass

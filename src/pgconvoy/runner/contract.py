@@ -30,11 +30,16 @@ class Step:
     only: bool
     binary: bool
     rows: int
+    offset: int | None = None  # where its COPY data lies in the file, and its sha256
+    length: int | None = None
+    sha256: str | None = None
+    part: tuple[str, int | None, int | None, int, int] | None = None  # (by, lower, upper, index, of)
 
     @property
     def unit(self) -> str:
-        """Its name in the target's run state, after the file's: `10-data-core.sql#rows:public.users`."""
-        return f"{self.kind}:{self.table}"
+        """Its name in the target's run state, after the file's: `10-data-core.sql#rows:public.users`
+        (`…[2/4]` for a part of a split table)."""
+        return f"{self.kind}:{self.table}" + (f"[{self.part[3]}/{self.part[4]}]" if self.part else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class RunFile:
     loads: tuple[tuple[Name, int, int], ...] = ()  # (table, rows, rows its second passes copy)
     stream: tuple[Step, ...] = ()
     sequences: tuple[Name, ...] | None = None  # the sequences file: whose positions it sets
+    batches: tuple[tuple[str, int, Name | None], ...] = ()  # (kind, statements, table): see render.Batch
 
     def unit(self, step: Step) -> str:
         return f"{self.name}#{step.unit}"
@@ -94,8 +100,12 @@ def _contract(doc: ManifestDoc) -> Contract:
         RunFile(f.name, f.sha256, f.step,
                 tuple((Name(t.schema_, t.table), t.rows, t.second_pass_rows) for t in f.loads or ()),
                 tuple(Step(s.kind, Name(s.schema_, s.table), tuple(s.columns), tuple(s.nulls), tuple(s.key), s.only,
-                           s.binary, s.rows) for s in f.stream or ()),
-                None if f.sequences is None else tuple(Name(q.schema_, q.name) for q in f.sequences))
+                           s.binary, s.rows, s.offset, s.length, s.sha256,
+                           (s.part.by, s.part.lower, s.part.upper, s.part.index, s.part.of) if s.part else None)
+                      for s in f.stream or ()),
+                None if f.sequences is None else tuple(Name(q.schema_, q.name) for q in f.sequences),
+                tuple((b.kind, b.statements, Name(b.schema_, b.table) if b.schema_ is not None and b.table is not None
+                       else None) for b in f.batches or ()))
         for f in doc.files if f.step in RUN_STEPS
     )
     validations = tuple(f.name for f in doc.files if f.step == "validate")

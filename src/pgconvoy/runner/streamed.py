@@ -1,5 +1,6 @@
-"""The coordinator of a streaming run (`run --source`): one data file's steps, or the sequences file,
-copied from the source's snapshot instead of read from target/ (see `stream` for how a step travels)."""
+"""The coordinator of a data file loaded step by step: streamed from the source's snapshot (`run
+--source`), or read from where compile wrote each step's rows in the file, by parallel workers (`foreign_keys:
+after`); and the sequences file of a streaming run (see `stream` for how a step travels)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from pgconvoy.quote import qualified
 from pgconvoy.runner import apply, state
 from pgconvoy.runner.apply import FileResult
 from pgconvoy.runner.contract import RunFile, Step
-from pgconvoy.runner.stream import Copied, Streamer, _timeouts, transfer
+from pgconvoy.runner.stream import Copied, FileRows, Streamer, _timeouts
+
+Loader = Streamer | FileRows
 
 
-def apply_file(conn: psycopg.Connection[Any], s: Streamer, file: RunFile, done: dict[str, state.Applied],
+def apply_file(conn: psycopg.Connection[Any], s: Loader, file: RunFile, done: dict[str, state.Applied],
                shown: Any) -> FileResult:
     started = time.monotonic()
     report = shown.start(file.name, None)
     try:
         if file.sequences is not None:
+            assert isinstance(s, Streamer)
             rows = _sequences(conn, s, file)
         elif s.plan.foreign_keys == "during":
             rows = _in_one_transaction(conn, s, file, report)
@@ -35,7 +39,10 @@ def apply_file(conn: psycopg.Connection[Any], s: Streamer, file: RunFile, done: 
         return FileResult(file.name, "failed", file.sha256, 0, _seconds(started), exc.message)
     if apply.after_commit is not None:
         apply.after_commit(file.name)
-    return FileResult(file.name, "done", file.sha256, rows, _seconds(started))
+    parallel = file.sequences is None and s.plan.foreign_keys == "after" and s.parallel()
+    tables = sum(1 for step in file.stream if step.kind == "rows")
+    return FileResult(file.name, "done", file.sha256, rows, _seconds(started),
+                      workers=max(1, min(s.workers.jobs, tables)) if parallel else 1)
 
 
 def _seconds(started: float) -> float:
@@ -46,7 +53,7 @@ def _label(file: RunFile, step: Step) -> str:
     return f"{file.name}, {qualified(step.table)}{' (second pass)' if step.kind == 'second_pass' else ''}"
 
 
-def _in_one_transaction(conn: psycopg.Connection[Any], s: Streamer, file: RunFile, report: Any) -> int:
+def _in_one_transaction(conn: psycopg.Connection[Any], s: Loader, file: RunFile, report: Any) -> int:
     """`foreign_keys: during`: the file's steps in its order, in one transaction, DEFERRABLE keys checked
     at its commit, as the file itself would load."""
     rows = 0
@@ -54,12 +61,12 @@ def _in_one_transaction(conn: psycopg.Connection[Any], s: Streamer, file: RunFil
         _timeouts(cur, s.plan.lock_timeout, s.plan.statement_timeout)
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
         for step in file.stream:
-            rows += transfer(s.source, cur, step, s.binary(step, conn), _label(file, step), report)[0]
+            rows += s.copy(cur, file, step, conn, _label(file, step), report)[0]
         state.record(cur, s.plan.compile_id, file.name, file.sha256, rows)
     return rows
 
 
-def _step_by_step(conn: psycopg.Connection[Any], s: Streamer, file: RunFile, done: dict[str, state.Applied],
+def _step_by_step(conn: psycopg.Connection[Any], s: Loader, file: RunFile, done: dict[str, state.Applied],
                   report: Any) -> int:
     """`foreign_keys: after`: each table in its own transaction (in parallel in the workers), then the
     second passes; the file is recorded once every step is."""
@@ -81,11 +88,11 @@ def _step_by_step(conn: psycopg.Connection[Any], s: Streamer, file: RunFile, don
     return rows
 
 
-def _one_step(conn: psycopg.Connection[Any], s: Streamer, file: RunFile, step: Step, report: Any) -> Copied:
+def _one_step(conn: psycopg.Connection[Any], s: Loader, file: RunFile, step: Step, report: Any) -> Copied:
     started = time.monotonic()
     with conn.transaction(), conn.cursor() as cur:
         _timeouts(cur, s.plan.lock_timeout, s.plan.statement_timeout)
-        rows, size = transfer(s.source, cur, step, s.binary(step, conn), _label(file, step), report)
+        rows, size = s.copy(cur, file, step, conn, _label(file, step), report)
         state.record(cur, s.plan.compile_id, file.unit(step), file.sha256, rows)
     return Copied(file.unit(step), rows, size, time.monotonic() - started)
 

@@ -1,24 +1,31 @@
-"""A whole database copied by pgconvoy (compile + run) beside pg_dump -Fd -j2 + pg_restore -j2.
+"""A whole database copied by pgconvoy beside pg_dump/pg_restore and pgcopydb, in one run, on the same servers.
 
-Run: .venv/bin/python benchmarks/bench_roundtrip.py [--size-gb 1.0] [--workdir DIR] [--keep]
+Run: .venv/bin/python benchmarks/bench_roundtrip.py [--size-gb 1.0] [--dims 1536] [--jobs N] [--workdir DIR]
+     [--keep] [--no-pg15]
 
 Builds, on an embedded PostgreSQL 18 in a temporary directory, a Supabase-like database of about
-`--size-gb` (pg_database_size, indexes included): six tables in a foreign-key chain four levels deep,
-a self-reference, wide text, jsonb, a `extensions.vector(256)` column on the largest table, an RLS
-policy and an index on every foreign-key column. Generation is deterministic (generate_series and
-arithmetic, no random()) and not part of the measurement.
+`--size-gb` (pg_database_size, indexes included) shaped like the field's large benchmark: ten tables in a
+foreign-key chain four levels deep, two self-references, a composite key, wide text, jsonb, a table of
+`extensions.vector(1536)` embeddings, and one table (audit_log) much larger than the rest; an RLS policy
+and an index on every foreign-key column. Generation is deterministic (generate_series and arithmetic, no
+random()) and not part of the measurement.
 
-Then, in this same run and on this same server:
-- `pgconvoy init` (not timed), `pgconvoy compile` and `pgconvoy run --target EMPTY` as child processes;
-- `pg_dump -Fd -j2` (default compression) and `pg_restore -j2` into another empty database, with the
-  embedded server's own client programs, and `pg_dump -Fd -j2 -Z0` + `pg_restore -j2` for context;
-  both dumps cover what pgconvoy migrates: schema public and the vector extension.
+Then, in this same run and on this same server, each into an empty database:
+- pgconvoy with the project's defaults (`pgconvoy init`, not timed; `compile`; `run --jobs N`): rows in
+  target/ files, loaded in parallel, foreign keys after the data;
+- pgconvoy streaming (`data: {rows: stream}`, `run --source`): no row files, binary COPY, parallel;
+- pgconvoy with `foreign_keys: during` (the one-file-at-a-time mode, FKs in place while loading);
+- `pg_dump -Fd -jN` (default compression) + `pg_restore -jN`, and the same with `-Z0`, with the embedded
+  server's own client programs; both dumps cover what pgconvoy migrates: schema public and pgvector.
+Then, where Debian's PostgreSQL 15 and pgcopydb are installed (pgcopydb's package is built for 15), the
+same data on two PostgreSQL 15 clusters (embeddings as real[]: no pgvector for 15 here): `pgcopydb
+clone`, `pg_dump 15 -Z0` + `pg_restore 15`, and pgconvoy streaming and with files.
 Every empty target gets the Supabase stub first, so all start equal. Each copy is then compared with
 the source (`pgconvoy.compare`: row counts and content checksums of every table, and the catalogs).
 
-Wall time and peak RSS are per command (`os.wait4` in a small launcher; for pg_dump/pg_restore -j2
-the peak is the largest of the process and its workers, not their sum). The server's own memory is not counted on
-either side. One run of each step (a run this long needs no median): read the ratio, not the seconds.
+Wall time and peak RSS are per command (`os.wait4` in a small launcher; for -j runs the peak is the
+largest of the process and its workers, not their sum). The servers' own memory is not counted on either
+side. One run of each step (a run this long needs no median): read the ratio, not the seconds.
 """
 
 from __future__ import annotations
@@ -43,11 +50,15 @@ from pgconvoy import compare, embedded, samples
 # Rows per table at --size-gb 1.0 (about 1.03 GiB with indexes, pg_database_size); scaled linearly.
 ROWS_PER_GB = {
     "orgs": 1_600,
+    "tags": 2_000,
     "users": 123_000,
     "projects": 49_000,
-    "documents": 205_000,
-    "chunks": 344_000,
-    "events": 1_230_000,
+    "documents": 150_000,
+    "document_tags": 300_000,
+    "chunks": 28_000,
+    "comments": 250_000,
+    "events": 900_000,
+    "audit_log": 2_600_000,
 }
 
 SCHEMA = """
@@ -109,7 +120,7 @@ create table public.chunks (
   document_id bigint not null references public.documents (id),
   ordinal integer not null,
   content text not null,
-  embedding extensions.vector(256) not null,
+  embedding extensions.vector({dims}) not null,
   tokens integer not null
 );
 create index on public.chunks (document_id);
@@ -124,6 +135,40 @@ create table public.events (
 );
 create index on public.events (user_id);
 create index on public.events (document_id);
+
+create table public.tags (
+  id integer primary key,
+  name text not null unique
+);
+
+create table public.document_tags (
+  document_id bigint not null references public.documents (id),
+  tag_id integer not null references public.tags (id),
+  primary key (document_id, tag_id)
+);
+create index on public.document_tags (tag_id);
+
+create table public.comments (
+  id bigint generated by default as identity primary key,
+  document_id bigint not null references public.documents (id),
+  author_id bigint not null references public.users (id),
+  reply_to bigint references public.comments (id),
+  body text not null,
+  created_at timestamptz not null
+);
+create index on public.comments (document_id);
+create index on public.comments (author_id);
+create index on public.comments (reply_to);
+
+create table public.audit_log (
+  id bigint generated by default as identity primary key,
+  org_id bigint not null references public.orgs (id),
+  actor_id bigint references public.users (id),
+  action text not null,
+  detail jsonb not null,
+  at timestamptz not null
+);
+create index on public.audit_log (org_id);
 """
 
 # One INSERT ... SELECT per table, in FK order; {n} is the table's row count, {parent} the parent's.
@@ -167,7 +212,7 @@ insert into public.chunks (id, document_id, ordinal, content, embedding, tokens)
 select g, 1 + g % {documents}, g % 40,
        (select string_agg(md5(g || '.' || j), ' ') from generate_series(1, 4) j),
        (select array_agg(round(sin(g * 0.618 + j * 1.7)::numeric, 6)::real order by j)
-          from generate_series(1, 256) j)::extensions.vector,
+          from generate_series(1, {dims}) j)::extensions.vector,
        50 + g % 450
 from generate_series(1, {n}) g""",
     "events": """
@@ -178,7 +223,30 @@ select g, 1 + (g * 17) % {users}, case when g % 4 = 0 then null else 1 + (g * 11
                           'agent', md5(g || 'ua')),
        timestamptz '2024-01-01 00:00:00+00' + g * interval '7 seconds'
 from generate_series(1, {n}) g""",
+    "tags": """
+insert into public.tags (id, name) select g, 'tag-' || g || '-' || md5(g::text) from generate_series(1, {n}) g""",
+    "document_tags": """
+insert into public.document_tags (document_id, tag_id)
+select 1 + (g / 2) % {documents}, 1 + (g * 7 + g / {documents}) % {tags} from generate_series(1, {n}) g
+on conflict do nothing""",
+    "comments": """
+insert into public.comments (id, document_id, author_id, reply_to, body, created_at)
+select g, 1 + (g * 3) % {documents}, 1 + (g * 19) % {users}, case when g % 3 = 0 and g > 1 then g - 1 end,
+       md5(g || 'c1') || ' ' || md5(g || 'c2') || ' ' || md5(g || 'c3'),
+       timestamptz '2024-06-01 00:00:00+00' + g * interval '11 seconds'
+from generate_series(1, {n}) g""",
+    "audit_log": """
+insert into public.audit_log (id, org_id, actor_id, action, detail, at)
+select g, 1 + g % {orgs}, case when g % 9 = 0 then null else 1 + (g * 23) % {users} end,
+       (array['create', 'update', 'delete', 'grant', 'revoke', 'export'])[1 + g % 6],
+       jsonb_build_object('object', 'o' || (g * 31) % 100000, 'before', g % 1000, 'after', (g + 1) % 1000,
+                          'note', md5(g::text)),
+       timestamptz '2023-06-01 00:00:00+00' + g * interval '3 seconds'
+from generate_series(1, {n}) g""",
 }
+# Foreign-key order of the fill (a table after every table it references).
+FILL_ORDER = ["orgs", "tags", "users", "projects", "documents", "document_tags", "chunks", "comments", "events",
+              "audit_log"]
 
 
 TARGETS: list[str] = []  # databases made by empty_target, dropped once compared
@@ -195,16 +263,25 @@ def row_counts(size_gb: float) -> dict[str, int]:
     return {table: max(10, round(rows * size_gb)) for table, rows in ROWS_PER_GB.items()}
 
 
-def generate(uri: str, counts: dict[str, int]) -> None:
-    """The source database: Supabase stub, schema, rows, sequences past the ids, fresh statistics."""
+def generate(uri: str, counts: dict[str, int], dims: int, *, vector: bool = True) -> None:
+    """The source database: Supabase stub, schema, rows, sequences past the ids, fresh statistics.
+    Without pgvector (Debian's PostgreSQL 15) the embeddings are real[] of the same dimension."""
+    schema = SCHEMA.replace("{dims}", str(dims))
+    if not vector:
+        schema = schema.replace("create extension if not exists vector with schema extensions;\n", "").replace(
+            f"extensions.vector({dims})", "real[]")
     with psycopg.connect(uri, autocommit=True) as conn:
         conn.execute(samples.sql_text(samples.STUB).encode())
-        conn.execute(SCHEMA.encode())
-        for table, template in FILL.items():
+        conn.execute(schema.encode())
+        for table in FILL_ORDER:
             started = time.perf_counter()
-            conn.execute(template.format(n=counts[table], **counts).encode())
-            conn.execute(sql.SQL("select setval(pg_get_serial_sequence({}, 'id'), {})").format(
-                sql.Literal(f"public.{table}"), sql.Literal(counts[table])))
+            fill = FILL[table].replace("{dims}", str(dims))
+            if not vector:
+                fill = fill.replace("::extensions.vector", "")
+            conn.execute(fill.format(n=counts[table], **counts).encode())
+            if table not in ("tags", "document_tags"):  # the others have an identity column id
+                conn.execute(sql.SQL("select setval(pg_get_serial_sequence({}, 'id'), {})").format(
+                    sql.Literal(f"public.{table}"), sql.Literal(counts[table])))
             print(f"  generated {table}: {counts[table]:,} rows in {time.perf_counter() - started:.1f}s", flush=True)
         conn.execute("vacuum analyze")
 
@@ -283,36 +360,43 @@ def equal(source: str, target: str) -> str:
     return f"{verdict} (compared in {time.perf_counter() - started:.1f}s)"
 
 
-def run_pgconvoy(base: str, source: str, work: Path, env: dict[str, str], log: Path,
-                 foreign_keys: str = "during") -> tuple[list[Step], str, int]:
-    project = work / f"project-{foreign_keys}"
-    target = empty_target(base, f"bench_pgconvoy_{foreign_keys}")
+def run_pgconvoy(base: str, source: str, work: Path, env: dict[str, str], log: Path, name: str,
+                 data: dict[str, str], jobs: int) -> tuple[list[Step], str, int]:
+    """init (not timed), then compile and run; `data` adds to init's `data:` block (empty: the project
+    defaults); `rows: stream` runs with --source."""
+    project = work / f"project-{name}"
+    target = empty_target(base, f"bench_pgconvoy_{name}")
     cmd = pgconvoy_cmd()
     subprocess.run([*cmd, "init", "--source", source, "--dir", str(project)], check=True, env=env,
                    stdout=subprocess.DEVNULL)
-    manifest = project / "project.yml"  # init writes `data:` as a block; add the loading mode to it
-    manifest.write_text(manifest.read_text().replace("  format: copy\n",
-                                                     f"  format: copy\n  foreign_keys: {foreign_keys}\n"))
+    manifest = project / "project.yml"  # init writes `data:` as a block
+    added = "".join(f"  {key}: {value}\n" for key, value in data.items())
+    manifest.write_text(manifest.read_text().replace("  format: copy\n", f"  format: copy\n{added}"))
+    run = [*cmd, "run", "--project-dir", str(project), "--target", target, "--jobs", str(jobs)]
+    if data.get("rows") == "stream":
+        run += ["--source", source]
     steps = [
         measure("pgconvoy compile", [*cmd, "compile", "--project-dir", str(project)], env, log),
-        measure("pgconvoy run", [*cmd, "run", "--project-dir", str(project), "--target", target], env, log),
+        measure(f"pgconvoy run{' --source' if data.get('rows') == 'stream' else ''} -j{jobs}", run, env, log),
     ]
-    return steps, target, du(project / "target")
+    size = du(project / "target")
+    shutil.rmtree(project / "target", ignore_errors=True)
+    return steps, target, size
 
 
 def run_pg_dump(base: str, source: str, work: Path, env: dict[str, str], log: Path,
-                *, label: str, extra: list[str]) -> tuple[list[Step], str, int]:
+                *, label: str, extra: list[str], jobs: int) -> tuple[list[Step], str, int]:
     bin_dir = embedded.bin_dir()
     dump_dir = work / f"dump-{label}"
     target = empty_target(base, f"bench_restore_{label}")
-    dump = [str(bin_dir / "pg_dump"), "-Fd", "-j2", *extra, "-n", "public", "-e", "vector",
+    dump = [str(bin_dir / "pg_dump"), "-Fd", f"-j{jobs}", *extra, "-n", "public", "-e", "vector",
             "-f", str(dump_dir), "-d", source]
     # --exit-on-error: a restore that skips objects would make its time meaningless
-    restore = [str(bin_dir / "pg_restore"), "-j2", "--exit-on-error", "-L", str(work / "restore.list"),
+    restore = [str(bin_dir / "pg_restore"), f"-j{jobs}", "--exit-on-error", "-L", str(work / "restore.list"),
                "-d", target, str(dump_dir)]
-    steps = [measure(f"pg_dump -Fd -j2{' ' + ' '.join(extra) if extra else ''}", dump, env, log)]
+    steps = [measure(f"pg_dump -Fd -j{jobs}{' ' + ' '.join(extra) if extra else ''}", dump, env, log)]
     write_restore_list(bin_dir, dump_dir, work / "restore.list")
-    steps.append(measure("pg_restore -j2", restore, env, log))
+    steps.append(measure(f"pg_restore -j{jobs}", restore, env, log))
     size = du(dump_dir)
     shutil.rmtree(dump_dir)
     return steps, target, size
@@ -328,6 +412,104 @@ def write_restore_list(bin_dir: Path, dump_dir: Path, path: Path) -> None:
     path.write_text("\n".join(kept) + "\n")
 
 
+PG15_BIN = Path("/usr/lib/postgresql/15/bin")
+PG15_USER = "embedded_postgres"  # initdb refuses to run as root
+
+
+def start_pg15(directory: Path, port: int) -> tuple[str, list[str]]:
+    """A PostgreSQL 15 cluster (Debian's packages) in `directory`; its base conninfo and its stop command."""
+    as_user: list[str] = []
+    directory.mkdir(parents=True)
+    if os.geteuid() == 0:
+        import pwd
+
+        account = pwd.getpwnam(PG15_USER)
+        os.chown(directory, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", PG15_USER, "--"]
+    data = directory / "data"
+    subprocess.run([*as_user, str(PG15_BIN / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E",
+                    "UTF8", "--locale=C"], check=True, capture_output=True)
+    options = f"-k {directory} -h '' -p {port} -c max_wal_size=4GB -c checkpoint_timeout=30min"
+    subprocess.run([*as_user, str(PG15_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                    str(directory / "log"), "-w", "start"], check=True, capture_output=True)
+    stop = [*as_user, str(PG15_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+    atexit.register(subprocess.run, stop, capture_output=True)
+    return f"postgresql://postgres@/postgres?host={directory}&port={port}", stop
+
+
+def pg15_database(base: str, name: str) -> str:
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {} template template0").format(sql.Identifier(name)))
+    return base.replace("/postgres?", f"/{name}?")
+
+
+def pg15_target(base: str, name: str) -> str:
+    uri = pg15_database(base, name)
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(samples.sql_text(samples.STUB).encode())
+    return uri
+
+
+def run_pg15(work: Path, counts: dict[str, int], dims: int, env: dict[str, str], log: Path, jobs: int
+             ) -> list[tuple[str, list[Step], str, int]]:
+    """The same data on two PostgreSQL 15 clusters (pgcopydb's Debian package is built for 15): pgcopydb
+    clone, pg_dump 15 -Z0 + pg_restore 15, and pgconvoy streaming and with files, each into an empty
+    database of the second cluster. Embeddings are real[] (no pgvector package for 15 here)."""
+    if not (PG15_BIN / "initdb").exists() or shutil.which("pgcopydb") is None:
+        print("PostgreSQL 15 rows skipped: needs /usr/lib/postgresql/15 and pgcopydb (apt-get install pgcopydb)")
+        return []
+    source_base, _ = start_pg15(work / "pg15-source", 5491)
+    target_base, _ = start_pg15(work / "pg15-target", 5492)
+    source = pg15_database(source_base, "bench_source")
+    started = time.perf_counter()
+    generate(source, counts, dims, vector=False)
+    print(f"PostgreSQL 15 source: {database_size(source) / 2**30:.2f} GiB, generated in "
+          f"{time.perf_counter() - started:.0f}s", flush=True)
+    results = []
+    cmd = pgconvoy_cmd()
+    target = pg15_target(target_base, "bench_pgcopydb")
+    copy_dir = work / "pgcopydb"
+    steps = [measure(f"pgcopydb clone --table-jobs {jobs} --index-jobs {jobs}",
+                     ["pgcopydb", "clone", "--source", source, "--target", target, "--dir", str(copy_dir),
+                      "--table-jobs", str(jobs), "--index-jobs", str(jobs), "--no-owner", "--skip-extensions",
+                      "--filters", str(_pgcopydb_filters(work))], env | {"PATH": f"{PG15_BIN}:{env['PATH']}"}, log)]
+    results.append(("pgcopydb (PG15)", steps, equal(source, target), du(copy_dir)))
+    shutil.rmtree(copy_dir, ignore_errors=True)
+    target = pg15_target(target_base, "bench_restore_z0")
+    dump_dir = work / "dump15"
+    steps = [measure(f"pg_dump 15 -Fd -j{jobs} -Z0", [str(PG15_BIN / "pg_dump"), "-Fd", f"-j{jobs}", "-Z0", "-n",
+                                                       "public", "-f", str(dump_dir), "-d", source], env, log)]
+    write_restore_list(PG15_BIN, dump_dir, work / "restore15.list")
+    steps.append(measure(f"pg_restore 15 -j{jobs}", [str(PG15_BIN / "pg_restore"), f"-j{jobs}", "--exit-on-error",
+                                                     "-L", str(work / "restore15.list"), "-d", target, str(dump_dir)],
+                         env, log))
+    results.append(("pg_dump -Z0/pg_restore (PG15)", steps, equal(source, target), du(dump_dir)))
+    shutil.rmtree(dump_dir)
+    for label, rows in (("pgconvoy streaming (PG15)", "stream"), ("pgconvoy (PG15)", "files")):
+        project = work / f"project15-{rows}"
+        target = pg15_target(target_base, f"bench_pgconvoy_{rows}")
+        subprocess.run([*cmd, "init", "--source", source, "--dir", str(project)], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        if rows == "stream":
+            manifest = project / "project.yml"
+            manifest.write_text(manifest.read_text().replace("  format: copy\n", "  format: copy\n  rows: stream\n"))
+        run = [*cmd, "run", "--project-dir", str(project), "--target", target, "--jobs", str(jobs)]
+        steps = [measure("pgconvoy compile", [*cmd, "compile", "--project-dir", str(project)], env, log),
+                 measure(f"pgconvoy run{' --source' if rows == 'stream' else ''} -j{jobs}",
+                         [*run, "--source", source] if rows == "stream" else run, env, log)]
+        results.append((label, steps, equal(source, target), du(project / "target")))
+        shutil.rmtree(project / "target", ignore_errors=True)
+    return results
+
+
+def _pgcopydb_filters(work: Path) -> Path:
+    """pgcopydb copies schema public only, as the others do (the Supabase stub is on every target)."""
+    path = work / "pgcopydb-filters.ini"
+    path.write_text("[exclude-schema]\nauth\nstorage\nextensions\n")
+    return path
+
+
 def print_table(rows: list[tuple[str, list[Step], str, int]]) -> None:
     print(f"\n{'step':<44} {'wall s':>8} {'peak RSS MB':>12}")
     for label, steps, verdict, size in rows:
@@ -338,7 +520,9 @@ def print_table(rows: list[tuple[str, list[Step], str, int]]) -> None:
               f"   files {size / 2**20:,.0f} MiB, equal to source: {verdict}")
     totals = {label: sum(s.seconds for s in steps) for label, steps, _, _ in rows}
     for ours in (label for label in totals if label.startswith("pgconvoy")):
-        for theirs in (label for label in totals if label.startswith("pg_dump")):
+        pg15 = ours.endswith("(PG15)")
+        others = [label for label in totals if not label.startswith("pgconvoy") and label.endswith("(PG15)") == pg15]
+        for theirs in others:
             print(f"ratio {ours} / {theirs}: {totals[ours] / totals[theirs]:.2f}")
     print("one run of each step (no median); peak RSS of the client processes only, not the server's")
 
@@ -348,6 +532,9 @@ def main() -> None:
     parser.add_argument("--size-gb", type=float, default=1.0, help="target pg_database_size of the source")
     parser.add_argument("--workdir", type=Path, help="where the server and files go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (the log, the project)")
+    parser.add_argument("--dims", type=int, default=1536, help="dimensions of the embeddings (pgvector)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="workers of every tool")
+    parser.add_argument("--no-pg15", action="store_true", help="skip the PostgreSQL 15 rows (pgcopydb)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pgconvoy-roundtrip-", dir=args.workdir))
     log = work / "commands.log"
@@ -360,23 +547,30 @@ def main() -> None:
         source = embedded.create_database(base, "bench_source", replace=True)
         counts = row_counts(args.size_gb)
         started = time.perf_counter()
-        generate(source, counts)
+        generate(source, counts, args.dims)
         size = database_size(source)
         print(f"source: {size / 2**30:.2f} GiB ({size:,} bytes, pg_database_size), generated in "
               f"{time.perf_counter() - started:.0f}s; rows: "
               + ", ".join(f"{t} {n:,}" for t, n in table_rows(source).items()), flush=True)
         results = []
         for label, runner in (
-            ("pgconvoy", lambda: run_pgconvoy(base, source, work, env, log)),
-            ("pgconvoy, foreign_keys: after", lambda: run_pgconvoy(base, source, work, env, log, "after")),
-            ("pg_dump/pg_restore", lambda: run_pg_dump(base, source, work, env, log, label="default", extra=[])),
+            ("pgconvoy (project defaults)", lambda: run_pgconvoy(base, source, work, env, log, "defaults", {},
+                                                                 args.jobs)),
+            ("pgconvoy streaming (run --source)",
+             lambda: run_pgconvoy(base, source, work, env, log, "stream", {"rows": "stream"}, args.jobs)),
+            ("pgconvoy, foreign_keys: during", lambda: run_pgconvoy(base, source, work, env, log, "during",
+                                                                    {"foreign_keys": "during"}, args.jobs)),
+            ("pg_dump/pg_restore", lambda: run_pg_dump(base, source, work, env, log, label="default", extra=[],
+                                                       jobs=args.jobs)),
             ("pg_dump -Z0/pg_restore", lambda: run_pg_dump(base, source, work, env, log, label="z0",
-                                                          extra=["-Z0"])),
+                                                          extra=["-Z0"], jobs=args.jobs)),
         ):
             steps, target, files = runner()
             print(f"  {label}: " + ", ".join(f"{s.name} {s.seconds:.1f}s" for s in steps), flush=True)
             results.append((label, steps, equal(source, target), files))
             embedded.drop_database(base, TARGETS.pop())  # room on disk for the next copy
+        if not args.no_pg15:
+            results += run_pg15(work, counts, args.dims, env, log, args.jobs)
         print_table(results)
     finally:
         if not args.keep:  # the server's directory goes when the server stops, at exit

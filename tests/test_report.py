@@ -3,14 +3,21 @@ GitLab Code Quality and SARIF (validated against the published schemas in tests/
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
+from click.testing import Result
 from rich.console import Console
 
-from conftest import DatabaseFactory
+from conftest import DatabaseFactory, invoke, run_sql
 from pgconvoy import catalog, checks, gate, report
 from pgconvoy.checks import CheckResult, Status
 from pgconvoy.manifest import load_project
@@ -223,3 +230,122 @@ def test_sarif_is_valid_with_the_registry_as_rules() -> None:
     assert "region" not in results[1]["locations"][0]["physicalLocation"]  # no line known: the file only
     assert by_rule["custom:three_hotels"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
     assert json.loads(report.to_sarif([]))["runs"][0]["results"] == []
+
+
+@pytest.fixture(scope="module")
+def failing(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A project compiled from a database (target/manifest.json exists), and that database changed since:
+    one more row in public.u than groups/ expects, a table without a primary key, a failing checks/*.sql."""
+    from pgconvoy import embedded
+
+    name = f"report_{os.getpid()}"
+    uri = embedded.create_database(pg_server, name)
+    try:
+        run_sql(uri, "create table public.t (id int); create table public.u (id int primary key);"
+                     "insert into public.u values (1), (2);")
+        directory = tmp_path_factory.mktemp("failing") / "project"
+        assert invoke("init", "--source", uri, "--dir", str(directory)).exit_code == 0
+        assert invoke("compile", "--project-dir", str(directory), "--source", uri).exit_code == 0
+        (directory / "checks").mkdir(exist_ok=True)
+        (directory / "checks" / "two_us.sql").write_text("-- description: every u fails\nselect id from public.u\n")
+        run_sql(uri, "insert into public.u values (3)")
+        yield directory, uri
+    finally:
+        embedded.drop_database(pg_server, name)
+
+
+def _check(project: Path, uri: str, *args: str) -> Result:
+    return invoke("check", "--project-dir", str(project), "--target", uri, *args)
+
+
+def test_machine_formats_of_a_failing_check(failing: tuple[Path, str], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    project, uri = failing
+    monkeypatch.chdir(project.parent)  # as a workflow runs: at the repository's root, the project below it
+    group_file = next((project / "groups").glob("*.yml")).name
+
+    result = _check(project, uri, "--format", "sarif")
+    assert result.exit_code == 1
+    sarif = json.loads(result.stdout)
+    _validate(sarif, "sarif-2.1.0.json")
+    results = sarif["runs"][0]["results"]
+    rows = next(r for r in results if r["ruleId"] == "PC301")
+    assert rows["level"] == "error" and "public.u" in rows["message"]["text"]
+    place = rows["locations"][0]["physicalLocation"]
+    assert place["artifactLocation"]["uri"] == f"project/groups/{group_file}" and place["region"]["startLine"] > 1
+    assert any(r["ruleId"] == "PC404" and r["level"] == "warning" for r in results)  # public.t: no primary key
+    custom = [r for r in results if r["ruleId"] == "custom:two_us"]
+    assert len(custom) == 1  # run once
+    assert custom[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "project/checks/two_us.sql"
+
+    out = tmp_path / "reports" / "gl-code-quality-report.json"
+    result = _check(project, uri, "--format", "gitlab", "--output", str(out))
+    assert result.exit_code == 1 and result.stdout == ""
+    gitlab = json.loads(out.read_text())
+    _validate(gitlab, "gitlab-code-quality.json")
+    assert len(gitlab) == len(results)
+    assert {i["fingerprint"] for i in gitlab} == {r["partialFingerprints"]["pgconvoy/v1"] for r in results}
+    again = _check(project, uri, "--format", "gitlab")
+    assert [i["fingerprint"] for i in json.loads(again.stdout)] == [i["fingerprint"] for i in gitlab]
+
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    for key, value in {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r",
+                       "GITHUB_SHA": "f00"}.items():
+        monkeypatch.setenv(key, value)
+    result = _check(project, uri, "--format", "github")
+    assert result.exit_code == 1
+    assert re.search(rf"^::error title=FAIL rule row_count_out_of_tolerance,file=project/groups/{group_file},"
+                     r"line=\d+::public\.u ", result.stdout, re.M)
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## pgconvoy: checks failed")  # appended, as GitHub expects
+    assert f"(https://github.com/o/r/blob/f00/project/groups/{group_file}#L" in text
+    assert "| `custom:two_us` | two_us |" in text and "project/checks/two_us.sql:1" in text
+    assert re.search(r"^\| 01 \| \S+ \| 2 \| 2 \|$", text, re.M)  # the group, as manifest.json has it
+
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
+    own = tmp_path / "summary.md"
+    assert _check(project, uri, "--format", "github", "--output", str(own)).exit_code == 1
+    assert own.read_text().startswith("## pgconvoy: checks failed")
+
+    out = tmp_path / "checks.json"
+    assert _check(project, uri, "--format", "json", "--output", str(out)).exit_code == 1
+    assert json.loads(out.read_text())["summary"]["FAIL"] >= 2
+
+
+def test_make_console_follows_no_color_force_color_and_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pgconvoy.cli import make_console
+
+    def printed(env: dict[str, str], *, tty: bool) -> tuple[str, int]:
+        for key in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+            monkeypatch.delenv(key, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        if tty:
+            main, other = os.openpty()
+            stream = open(other, "w", encoding="utf-8")  # noqa: SIM115
+        else:
+            stream = io.StringIO()
+        monkeypatch.setattr(sys, "stdout", stream)
+        console = make_console()
+        console.print("[red]FAIL[/]")
+        stream.flush()
+        if tty:
+            text = os.read(main, 1000).decode()
+            stream.close()
+            os.close(main)
+        else:
+            text = stream.getvalue()  # type: ignore[attr-defined]
+        return text, console.width
+
+    text, width = printed({}, tty=False)
+    assert text == "FAIL\n" and width == 200  # a pipe or a CI log: no colour, long lines
+    text, width = printed({"FORCE_COLOR": "1"}, tty=False)
+    assert "\x1b[31m" in text and width == 200  # CI that shows colour asks for it
+    text, _ = printed({"FORCE_COLOR": "1", "NO_COLOR": "1"}, tty=False)
+    assert "\x1b[" not in text  # NO_COLOR wins
+    text, _ = printed({}, tty=True)
+    assert "\x1b[31m" in text
+    text, _ = printed({"NO_COLOR": "1"}, tty=True)
+    assert "\x1b[" not in text

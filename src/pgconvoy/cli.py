@@ -279,7 +279,7 @@ def scratch_options(func: F) -> F:
 
 
 def _report(results: list[Any], fmt: str, output: Path | None, target_dir: Path, project_dir: Path,
-            console: Console) -> int:
+            console: Console, *, compiled: bool = True) -> int:
     from pgconvoy import report
 
     base = _repository_base(project_dir)
@@ -296,7 +296,7 @@ def _report(results: list[Any], fmt: str, output: Path | None, target_dir: Path,
         summary = output or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY")
                              else None)
         if summary is not None:
-            groups = report.groups_of(target_dir / "manifest.json")
+            groups = report.groups_of(target_dir / "manifest.json") if compiled else []
             text = report.to_markdown(results, groups, base=base, link=report.github_link(os.environ))
             _write(summary, text, append=True)
         console.print(report.summary_line(results))
@@ -380,6 +380,11 @@ def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: 
     if not compiled.ok:
         findings.print_findings(console, compiled.findings)
         console.print("[red]Not compiled:[/] fix the error findings; nothing was loaded or checked.")
+        if fmt != "rich":  # the findings where the reviewers look, as the checks' would be
+            from pgconvoy import report
+
+            _report(report.compile_results(compiled.findings), fmt, output, compiled.target, project_dir, console,
+                    compiled=False)
         sys.exit(1)
     sys.exit(_report(results, fmt, output, compiled.target, project_dir, console))
 

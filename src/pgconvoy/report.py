@@ -109,6 +109,23 @@ def fingerprints(found: Sequence[Issue], base: str = "") -> list[str]:
     return out
 
 
+def compile_results(findings: Sequence[Any]) -> list[CheckResult]:
+    """The findings of a compile that stopped a build, as results to report like the checks' (no check
+    ran): one `compile:RULE` per rule, FAIL when one of its findings is an error, else WARN, each finding a
+    row with its manifest file and line. Info findings are left out."""
+    by_rule: dict[str, list[Any]] = {}
+    for f in findings:
+        if f.severity in ("error", "warn"):
+            by_rule.setdefault(f.rule, []).append(f)
+    return [
+        CheckResult(f"compile:{rule}", Status.FAIL if any(f.severity == "error" for f in found) else Status.WARN,
+                    len(found), "; ".join(f.message for f in found), 0.0, None, "rule",
+                    rows=tuple({"object": f.subject or f.table or "", "detail": f.message, "file": f.file,
+                                "line": f.line, "hint": f.hint} for f in found))
+        for rule, found in by_rule.items()
+    ]
+
+
 # --- console ----------------------------------------------------------------------------------------
 
 

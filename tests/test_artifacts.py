@@ -88,3 +88,26 @@ def test_run_follows_the_manifest_not_the_comments_of_the_sql(compiled: tuple[st
         assert query(target, f"select count(*) from {table}") == query(source, f"select count(*) from {table}")
     results = json.loads((target_dir / "run_results.json").read_text())
     assert sum(results["files"][f.name]["rows"] for f in data_files) == 37
+
+
+def test_migration_order_draws_the_foreign_keys_by_group_in_mermaid(new_db: DatabaseFactory, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    source = new_db(sql='create table a (id int primary key); create table b (id int primary key, a_id int '
+                        'references a); create table c (id int primary key, "parent""id" int references c);')
+    project = tmp_path / "project"
+    assert invoke("init", "--source", source, "--dir", str(project)).exit_code == 0
+    assert invoke("compile", "--project-dir", str(project), "--source", source).exit_code == 0, "compile"
+    text = (project / "target" / "MIGRATION_ORDER.md").read_text()
+    (graph,) = re.findall(r"```mermaid\n(.*?)\n```", text, re.S)
+    lines = graph.splitlines()
+    assert lines[0] == "flowchart LR"
+    nodes = dict(re.findall(r'^    (t\d+)\["([^"]+)"\]$', graph, re.M))
+    assert sorted(nodes.values()) == ["public.a", "public.b", "public.c"]  # every migrated table, once
+    groups = sorted(p.stem for p in (project / "groups").glob("*.yml"))
+    assert len(re.findall(r"^  subgraph g\d\d\[", graph, re.M)) == len(groups) == graph.count("\n  end")
+    ids = {name: node for node, name in nodes.items()}
+    assert f"  {ids['public.a']} --> {ids['public.b']}" in lines
+    assert f"  {ids['public.c']} -. parent#34;id .-> {ids['public.c']}" in lines  # a quote, as an entity

@@ -188,3 +188,21 @@ def test_custom_checks_use_project_wide_defaults(project: Path, new_db: Database
     assert statuses(relaxed) == {"custom:three_hotels": "WARN", "custom:three_tenants": "WARN"}
     assert statuses("check_defaults: {severity: warn, warn_if: '>10'}\n") == {
         "custom:three_hotels": "PASS", "custom:three_tenants": "PASS"}
+
+
+def test_a_build_that_does_not_compile_reports_its_findings_in_sarif(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No check runs when compile has errors: the machine formats carry the findings instead, on their lines."""
+    monkeypatch.delenv("PGCONVOY_SOURCE", raising=False)
+    own = repository_project(tmp_path / "own")
+    group = own / "groups" / "01-foundation.yml"
+    group.write_text(group.read_text().replace("  - hotels: {rows: 3}\n", "  - hotels: {rows: 3}\n  - no_such_table\n"))
+    line = group.read_text().splitlines().index("  - no_such_table") + 1
+    monkeypatch.chdir(own)
+    result = invoke("build", "--format", "sarif")
+    assert result.exit_code == 1 and "Not compiled" in result.stderr
+    results = json.loads(result.stdout)["runs"][0]["results"]
+    unknown = next(r for r in results if r["ruleId"] == "PC102")
+    assert unknown["level"] == "error" and "no_such_table" in unknown["message"]["text"]
+    assert unknown["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "groups/01-foundation.yml"}, "region": {"startLine": line}}

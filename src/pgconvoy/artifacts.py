@@ -167,8 +167,29 @@ def migration_order_md(
         tables=len(layout.tables), fks=len(catalog.foreign_keys),
         blockers=[(t, graph.nodes[t]) for t in blockers if graph.nodes[t].blocks],
         two_pass=[(g.name, t, cols) for g in layout.groups for t, cols in g.two_pass],
-        findings=findings, files=files,
+        findings=findings, files=files, mermaid=group_mermaid(graph, layout),
     )
+
+
+def group_mermaid(graph: FkGraph, layout: Layout) -> str:
+    """The migrated tables as a Mermaid flowchart, one subgraph per group in load order; an arrow goes from
+    a table to a table that references it, a dotted loop is a self-reference (its column named)."""
+    ids = {name: f"t{i}" for i, name in enumerate(layout.tables)}
+    lines = ["flowchart LR"]
+    for g in layout.groups:
+        lines.append(f'  subgraph g{g.number:02d}["{g.number:02d} {_mermaid_text(g.name)}"]')
+        lines += [f'    {ids[t]}["{_mermaid_text(str(t))}"]' for t in g.tables]
+        lines.append("  end")
+    for t in layout.tables:
+        node = graph.nodes[t]
+        lines += [f"  {ids[t]} --> {ids[child]}" for child in node.referenced_by if child in ids]
+        lines += [f"  {ids[t]} -. {_mermaid_text(col)} .-> {ids[t]}" for col in node.self_references]
+    return "\n".join(lines)
+
+
+def _mermaid_text(text: str) -> str:
+    """Text inside a Mermaid label: quotes and the characters that open markup as entity codes."""
+    return "".join(f"#{ord(c)};" if c in '"#<>&`' else c for c in text)
 
 
 def _span(depths: list[int]) -> str:

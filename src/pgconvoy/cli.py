@@ -22,9 +22,15 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def make_console(*, stderr: bool = False) -> Console:
-    """A console for command output; CI logs (not a terminal) get long lines instead of 80 columns."""
-    console = Console(stderr=stderr)
-    return console if console.is_terminal else Console(stderr=stderr, width=200)
+    """A console for command output. Colour as the environment asks (rich reads it): NO_COLOR turns colour
+    off, FORCE_COLOR on (CI logs that show it), and a stream that is not a terminal gets none otherwise.
+    Output that is not a terminal (CI logs, a pipe) gets long lines instead of 80 columns, coloured or not."""
+    stream = sys.stderr if stderr else sys.stdout
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return Console(stderr=stderr) if tty else Console(stderr=stderr, width=200)
 
 
 # The connection strings a command is given (their secrets are scrubbed from any error it prints).
@@ -283,31 +289,68 @@ def scratch_options(func: F) -> F:
         click.option("--image", default="postgres:18", show_default=True,
                      help="Docker image for --scratch docker, e.g. postgres:15 to match production."),
         click.option("--select", multiple=True, metavar="GLOB", help="Only checks whose name, kind or tag:x match."),
-        click.option("--format", "fmt", type=click.Choice(["rich", "json", "junit", "github"]), default="rich",
-                     show_default=True),
+        click.option("--format", "fmt", type=click.Choice(["rich", "json", "junit", "github", "gitlab", "sarif"]),
+                     default="rich", show_default=True,
+                     help="github: annotations, and a Markdown summary to $GITHUB_STEP_SUMMARY; gitlab: Code "
+                     "Quality JSON; sarif: SARIF 2.1.0."),
         click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-                     help="File for --format junit (default: target/junit.xml)."),
+                     help="Write the report here: json, gitlab, sarif (default: stdout), junit (default: "
+                     "target/junit.xml), github: the Markdown summary (default: $GITHUB_STEP_SUMMARY)."),
     ]):
         func = option(func)
     return func
 
 
-def _report(results: list[Any], fmt: str, output: Path | None, default_dir: Path, console: Console) -> int:
+def _report(results: list[Any], fmt: str, output: Path | None, target_dir: Path, project_dir: Path,
+            console: Console, *, compiled: bool = True) -> int:
     from pgconvoy import report
 
-    if fmt == "json":
-        click.echo(report.to_json(results))
+    base = _repository_base(project_dir)
+    if fmt in ("json", "gitlab", "sarif"):
+        text = (report.to_json(results) if fmt == "json" else
+                report.to_gitlab(results, base) if fmt == "gitlab" else report.to_sarif(results, base))
+        if output is None:
+            click.echo(text)
+        else:
+            _write(output, text + "\n")
+            console.print(f"{report.summary_line(results)}\n{fmt} report: {output}")
     elif fmt == "github":
-        click.echo(report.to_github(results), nl=False)
+        click.echo(report.to_github(results, base), nl=False)
+        summary = output or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY")
+                             else None)
+        if summary is not None:
+            groups = report.groups_of(target_dir / "manifest.json") if compiled else []
+            text = report.to_markdown(results, groups, base=base, link=report.github_link(os.environ))
+            _write(summary, text, append=True)
         console.print(report.summary_line(results))
     elif fmt == "junit":
-        path = output or default_dir / "junit.xml"
+        path = output or target_dir / "junit.xml"
         path.parent.mkdir(parents=True, exist_ok=True)
         report.to_junit(results, path)
         console.print(f"{report.summary_line(results)}\nJUnit report: {path}")
     else:
         console.print(report.summary_line(results))
     return report.exit_code(results)
+
+
+def _write(path: Path, text: str, *, append: bool = False) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a" if append else "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise PgConvoyError(f"{path}: cannot write the report ({exc.strerror})") from None
+
+
+def _repository_base(project_dir: Path) -> str:
+    """The project directory as a path from where the command runs (a workflow runs at the repository's
+    root): what the reports prefix to the manifests' files. "" for the current directory."""
+    here = Path.cwd().resolve()
+    where = project_dir.resolve()
+    if not where.is_relative_to(here):
+        return where.as_posix()
+    rel = where.relative_to(here).as_posix()
+    return "" if rel == "." else rel
 
 
 def _printer(fmt: str, console: Console) -> Any:
@@ -339,7 +382,7 @@ def check(project_dir: Path, target_url: str | None, scratch_kind: str, scratch_
         options = gate.ScratchOptions(scratch_kind, scratch_url, image)  # type: ignore[arg-type]
         results = gate.check_scratch(project_dir, loaded, options, select=select or None, on_result=on_result,
                                      progress=console if fmt == "rich" else None)
-    sys.exit(_report(results, fmt, output, project_dir / loaded.project.target, console))
+    sys.exit(_report(results, fmt, output, project_dir / loaded.project.target, project_dir, console))
 
 
 @main.command()
@@ -360,8 +403,13 @@ def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: 
     if not compiled.ok:
         findings.print_findings(console, compiled.findings)
         console.print("[red]Not compiled:[/] fix the error findings; nothing was loaded or checked.")
+        if fmt != "rich":  # the findings where the reviewers look, as the checks' would be
+            from pgconvoy import report
+
+            _report(report.compile_results(compiled.findings), fmt, output, compiled.target, project_dir, console,
+                    compiled=False)
         sys.exit(1)
-    sys.exit(_report(results, fmt, output, compiled.target, console))
+    sys.exit(_report(results, fmt, output, compiled.target, project_dir, console))
 
 
 @main.command()

@@ -12,7 +12,7 @@ Checks of a project, in the order they run:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,10 @@ OnResult = Callable[[int, int, CheckResult], None]
 def project_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
     found = [*rule_checks(loaded, cat), *checks.foreign_key_checks(cat)]
     defaults = loaded.project.check_defaults
-    found += checks.load_custom_checks(loaded.root / "checks", defaults.model_dump())
-    found += [_yaml_check(c.spec, loaded, cat) for c in loaded.checks]
+    found += checks.load_custom_checks(loaded.root / "checks", defaults.model_dump(), root=loaded.root)
+    # checks/*.sql are the ones above (with their headers); the loader lists them too
+    found += [replace(_yaml_check(c.spec, loaded, cat), file=c.file, line=c.line)
+              for c in loaded.checks if not c.file.endswith(".sql")]
     return found
 
 

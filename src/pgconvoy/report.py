@@ -1,4 +1,9 @@
-"""Check results for people and for machines: dbt-style console lines, JSON, JUnit XML, GitHub annotations.
+"""Check results for people and for machines: dbt-style console lines, JSON, JUnit XML, GitHub annotations
+and step summary (Markdown), GitLab Code Quality, SARIF 2.1.0.
+
+Every machine format reports the same *issues* (`issues`): one per failing row of a check whose rows say
+where they come from (the findings of a `rule:` check: object, detail, manifest file and line), else one per
+failing, erroring or warning check (its own file and line when it is written in the project, checks/x.sql).
 
 Exit codes (`exit_code`): 0 when every check passed or only warned; 1 when any check FAILed or hit an
 ERROR (its own query could not run: a missing table, an SQL error in a custom check — in CI both must
@@ -8,11 +13,15 @@ connection lost mid-run) it raises ConnectionFailed and the CLI exits 2 with no 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import posixpath
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -31,6 +40,90 @@ def counts(results: Sequence[CheckResult]) -> dict[str, int]:
 
 def exit_code(results: Sequence[CheckResult]) -> int:
     return 1 if any(r.status in (Status.FAIL, Status.ERROR) for r in results) else 0
+
+
+# --- issues: what the machine formats report ------------------------------------------------------
+
+PROJECT_FILE = "project.yml"  # where an issue with no file of its own points: the project
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One thing a reviewer should look at: a failing row of a check, or the check itself."""
+
+    result: CheckResult
+    object: str  # the table (or other object) it is about
+    detail: str
+    file: str | None  # relative to the project directory
+    line: int | None
+    hint: str | None = None
+
+    @property
+    def level(self) -> str:
+        """error (FAIL, ERROR: blocks the merge) or warning (WARN)."""
+        return "warning" if self.result.status == Status.WARN else "error"
+
+
+def issues(results: Sequence[CheckResult]) -> list[Issue]:
+    """The issues of every FAIL, ERROR and WARN result, in the results' order."""
+    found: list[Issue] = []
+    for r in results:
+        if r.status not in (Status.FAIL, Status.ERROR, Status.WARN):
+            continue
+        located = [row for row in r.rows if row.get("file")]
+        if r.status != Status.ERROR and located:
+            found += [Issue(r, str(row.get("object") or r.table or r.target), str(row.get("detail") or r.message),
+                            str(row["file"]), _line(row.get("line")), _text(row.get("hint"))) for row in located]
+        else:
+            detail = r.message or f"{r.failures} failing rows"
+            found.append(Issue(r, r.table or r.target, detail, r.file, r.line))
+    return found
+
+
+def _line(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def repository_path(file: str | None, base: str = "") -> str:
+    """An issue's file as a path from the repository's root: `base` is the project directory there
+    ("" when the project is the root); an issue without a file points at project.yml."""
+    path = posixpath.join(base, file or PROJECT_FILE) if base else (file or PROJECT_FILE)
+    return posixpath.normpath(path)
+
+
+def fingerprints(found: Sequence[Issue], base: str = "") -> list[str]:
+    """A stable id per issue: sha256 of the check's name, the object and the file, never of a message (it
+    holds counts) or a line (it moves when the manifest is edited). Issues that would share one (two
+    findings of one rule on one table in one file) are told apart by their rank among them."""
+    out: list[str] = []
+    seen: Counter[str] = Counter()
+    for issue in found:
+        key = "\0".join((issue.result.name, issue.object, repository_path(issue.file, base)))
+        rank = seen[key]
+        seen[key] += 1
+        out.append(hashlib.sha256((key + (f"\0{rank}" if rank else "")).encode()).hexdigest())
+    return out
+
+
+def compile_results(findings: Sequence[Any]) -> list[CheckResult]:
+    """The findings of a compile that stopped a build, as results to report like the checks' (no check
+    ran): one `compile:RULE` per rule, FAIL when one of its findings is an error, else WARN, each finding a
+    row with its manifest file and line. Info findings are left out."""
+    by_rule: dict[str, list[Any]] = {}
+    for f in findings:
+        if f.severity in ("error", "warn"):
+            by_rule.setdefault(f.rule, []).append(f)
+    return [
+        CheckResult(f"compile:{rule}", Status.FAIL if any(f.severity == "error" for f in found) else Status.WARN,
+                    len(found), "; ".join(f.message for f in found), 0.0, None, "rule",
+                    rows=tuple({"object": f.subject or f.table or "", "detail": f.message, "file": f.file,
+                                "line": f.line, "hint": f.hint} for f in found))
+        for rule, found in by_rule.items()
+    ]
 
 
 # --- console ----------------------------------------------------------------------------------------
@@ -134,17 +227,164 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def to_github(results: Sequence[CheckResult]) -> str:
-    """`::error title=...::message` for FAIL and ERROR, `::warning title=...::message` for WARN."""
+def to_github(results: Sequence[CheckResult], base: str = "") -> str:
+    """`::error title=...::message` for FAIL and ERROR, `::warning title=...::message` for WARN: one per
+    issue, with `file` and `line` where the issue has them (GitHub shows it on that line of the diff)."""
     lines = []
-    for r in results:
-        if r.status in (Status.FAIL, Status.ERROR):
-            command = "error"
-        elif r.status == Status.WARN:
-            command = "warning"
-        else:
-            continue
-        title = f"{r.status.value} {r.kind} {r.target}"
-        message = r.message or f"{r.failures} failing rows"
-        lines.append(f"::{command} title={escape_property(title)}::{escape_data(message)}")
+    for issue in issues(results):
+        r = issue.result
+        props = [f"title={escape_property(f'{r.status.value} {r.kind} {r.target}')}"]
+        if issue.file:
+            props.append(f"file={escape_property(repository_path(issue.file, base))}")
+            if issue.line:
+                props.append(f"line={issue.line}")
+        message = issue.detail + (f"\nfix: {issue.hint}" if issue.hint else "")
+        lines.append(f"::{issue.level} {','.join(props)}::{escape_data(message)}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+Link = Callable[[str, int | None], str | None]
+
+
+def github_link(environ: Mapping[str, str]) -> Link:
+    """Links to a file (and line) of the commit the workflow runs on, from the variables GitHub sets;
+    none outside a workflow."""
+    server, repo, sha = (environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+
+    def link(path: str, line: int | None) -> str | None:
+        if not (server and repo and sha):
+            return None
+        return f"{server}/{repo}/blob/{sha}/{path}" + (f"#L{line}" if line else "")
+
+    return link
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRows:
+    number: int
+    name: str
+    tables: int
+    rows: int
+
+
+def groups_of(manifest_path: Path) -> list[GroupRows]:
+    """The groups of target/manifest.json with their tables and rows (read through its contract); none when
+    there is no manifest (`check --target` of a project never compiled here)."""
+    from pgconvoy import contracts
+
+    if not manifest_path.is_file():
+        return []
+    doc = contracts.load(contracts.ManifestDoc, manifest_path)
+    return [GroupRows(g.number, g.name, len(g.tables), g.rows) for g in doc.groups]
+
+
+def _cell(text: str) -> str:
+    """Text in a Markdown table cell: no pipe, no line break, no HTML."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def to_markdown(results: Sequence[CheckResult], groups: Sequence[GroupRows] = (), *, base: str = "",
+                link: Link | None = None) -> str:
+    """The step summary of a workflow run (`$GITHUB_STEP_SUMMARY`): counts, a table of the failing and
+    warning checks (object, detail, file:line, linked to the commit when `link` makes links) and the groups
+    with their rows."""
+    c = counts(results)
+    verdict = "failed" if exit_code(results) else "passed"
+    out = [f"## pgconvoy: checks {verdict}", "",
+           "| passed | warned | failed | errored | skipped | total |", "|---:|---:|---:|---:|---:|---:|",
+           f"| {c['PASS']} | {c['WARN']} | {c['FAIL']} | {c['ERROR']} | {c['SKIP']} | {c['TOTAL']} |", ""]
+    found = issues(results)
+    if found:
+        out += ["### Failing and warning checks", "", "| status | check | object | detail | where |",
+                "|---|---|---|---|---|"]
+        for issue in found:
+            where = ""
+            if issue.file:
+                path = repository_path(issue.file, base)
+                shown = f"{path}:{issue.line}" if issue.line else path
+                url = link(path, issue.line) if link else None
+                where = f"[{_cell(shown)}]({url})" if url else f"`{shown}`"
+            detail = issue.detail + (f" (fix: {issue.hint})" if issue.hint else "")
+            out.append(f"| {issue.result.status.value} | `{issue.result.name}` | {_cell(issue.object)} | "
+                       f"{_cell(detail)} | {where} |")
+        out.append("")
+    if groups:
+        out += ["### Groups", "", "| # | group | tables | rows |", "|---:|---|---:|---:|"]
+        out += [f"| {g.number:02d} | {_cell(g.name)} | {g.tables} | {g.rows:,} |" for g in groups]
+        out += [f"| | **total** | {sum(g.tables for g in groups)} | {sum(g.rows for g in groups):,} |", ""]
+    return "\n".join(out) + "\n"
+
+
+# --- GitLab Code Quality -----------------------------------------------------------------------------
+
+_GITLAB_SEVERITY = {Status.ERROR: "critical", Status.FAIL: "major", Status.WARN: "minor"}
+
+
+def to_gitlab(results: Sequence[CheckResult], base: str = "") -> str:
+    """GitLab's Code Quality report (`artifacts: reports: codequality:`): an array of issues with
+    description, check_name, fingerprint, severity and location (path, lines.begin). GitLab needs a path
+    and a line: an issue without a file points at project.yml, line 1."""
+    found = issues(results)
+    doc = [
+        {"description": f"{issue.result.name}: {issue.detail}" + (f" (fix: {issue.hint})" if issue.hint else ""),
+         "check_name": issue.result.name, "fingerprint": fingerprint,
+         "severity": _GITLAB_SEVERITY[issue.result.status],
+         "location": {"path": repository_path(issue.file, base), "lines": {"begin": issue.line or 1}}}
+        for issue, fingerprint in zip(found, fingerprints(found, base), strict=True)
+    ]
+    return json.dumps(doc, indent=2)
+
+
+# --- SARIF ---------------------------------------------------------------------------------------------
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVEL = {"error": "error", "warn": "warning", "info": "note"}
+
+
+def _rule_id(result: CheckResult) -> str:
+    """A `rule:` check's rule code (PC301); a built-in check's kind (foreign_key); a custom check's name."""
+    from pgconvoy.rules import by_key
+
+    if result.kind == "rule" and (found := by_key(result.target)) is not None:
+        return found.code
+    return result.name if result.kind == "custom" else result.kind
+
+
+def to_sarif(results: Sequence[CheckResult], base: str = "") -> str:
+    """SARIF 2.1.0: one run of the tool `pgconvoy`, whose rules are the registry's (code, name, what it
+    finds, the fix) and the kinds of the other checks; one result per issue (ruleId, level, message, the
+    file and line where known, a fingerprint as GitLab's)."""
+    from pgconvoy import __version__
+    from pgconvoy.rules import all_rules
+
+    descriptors: list[dict[str, Any]] = [
+        {"id": r.code, "name": r.name, "shortDescription": {"text": r.summary},
+         "fullDescription": {"text": r.description or r.summary}, "help": {"text": r.fix},
+         "defaultConfiguration": {"level": _SARIF_LEVEL[r.level]}, "properties": {"stage": r.stage}}
+        for r in all_rules()
+    ]
+    index = {d["id"]: i for i, d in enumerate(descriptors)}
+    found = issues(results)
+    out: list[dict[str, Any]] = []
+    for issue, fingerprint in zip(found, fingerprints(found, base), strict=True):
+        rule_id = _rule_id(issue.result)
+        if rule_id not in index:
+            index[rule_id] = len(descriptors)
+            descriptors.append({"id": rule_id, "shortDescription": {"text": f"pgconvoy check {rule_id}"}})
+        text = issue.detail + (f" (fix: {issue.hint})" if issue.hint else "")
+        location: dict[str, Any] = {"artifactLocation": {"uri": repository_path(issue.file, base)}}
+        if issue.file and issue.line:
+            location["region"] = {"startLine": issue.line}
+        out.append({
+            "ruleId": rule_id, "ruleIndex": index[rule_id], "level": issue.level,
+            "message": {"text": f"{issue.result.status.value} {issue.result.name}: {text}"},
+            "locations": [{"physicalLocation": location}],
+            "partialFingerprints": {"pgconvoy/v1": fingerprint},
+            "properties": {"check": issue.result.name, "object": issue.object, "status": issue.result.status.value},
+        })
+    doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "pgconvoy", "version": __version__, "rules": descriptors}},
+        "results": out,
+    }]}
+    return json.dumps(doc, indent=2)

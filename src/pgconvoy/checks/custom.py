@@ -43,17 +43,19 @@ def parse_header(text: str) -> dict[str, str]:
 _KNOWN = {"severity", "error_if", "warn_if", "tags", "description", "remediation", "enabled"}
 
 
-def load_custom_checks(directory: Path | str, defaults: Mapping[str, str] | None = None) -> list[Check]:
+def load_custom_checks(directory: Path | str, defaults: Mapping[str, str] | None = None, *,
+                       root: Path | None = None) -> list[Check]:
     """Every `*.sql` in `directory` (sorted by file name) as a check named `custom:<file stem>`.
 
-    `defaults` (severity, warn_if, error_if) apply where a file's header sets none (project-wide config)."""
+    `defaults` (severity, warn_if, error_if) apply where a file's header sets none (project-wide config).
+    Each check names its file relative to `root` (the project), as reports show it."""
     folder = Path(directory)
     if not folder.is_dir():
         return []
-    return [custom_check(path, defaults) for path in sorted(folder.glob("*.sql"))]
+    return [custom_check(path, defaults, root=root) for path in sorted(folder.glob("*.sql"))]
 
 
-def custom_check(path: Path, defaults: Mapping[str, str] | None = None) -> Check:
+def custom_check(path: Path, defaults: Mapping[str, str] | None = None, *, root: Path | None = None) -> Check:
     text = path.read_text()
     header = {**(defaults or {}), **parse_header(text)}
     where = f"{path}"
@@ -77,6 +79,7 @@ def custom_check(path: Path, defaults: Mapping[str, str] | None = None) -> Check
         tags=("custom", *(t.strip() for t in header.get("tags", "").split(",") if t.strip())),
         plain_search_path=True, enabled=header.get("enabled", "true").lower() not in ("false", "no", "off"),
         warn_if=thresholds.get("warn_if", "!=0"), error_if=thresholds.get("error_if", "!=0"),
+        file=path.relative_to(root).as_posix() if root is not None else str(path), line=1,
     )
 
 

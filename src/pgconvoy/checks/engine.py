@@ -72,6 +72,8 @@ class Check:
     tags: tuple[str, ...] = ()
     plain_search_path: bool = False  # custom SQL runs with the database's search_path; built-ins with ''
     enabled: bool = True
+    file: str | None = None  # where the check is written (checks/x.sql), relative to the project
+    line: int | None = None
 
     def __post_init__(self) -> None:
         if (self.sql is None) == (self.function is None):
@@ -96,7 +98,11 @@ class CheckResult:
     table: str | None = None
     kind: str = ""
     severity: Severity = "error"
-    rows: tuple[dict[str, Any], ...] = field(default=(), repr=False)  # a sample of the failing rows
+    # A sample of a query's failing rows; all of a function's (already in memory: the findings of a rule).
+    # A row may name where it comes from: `file` and `line`, as the rows of rule checks do.
+    rows: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    file: str | None = None  # the check's own file and line, for a check written in the project
+    line: int | None = None
 
     @property
     def target(self) -> str:
@@ -199,7 +205,7 @@ def _execute(
             conn.execute("SET LOCAL row_security = off")
         if check.function is not None:
             outcome = check.function(conn)
-            return outcome.failures, outcome.message, outcome.rows[:SAMPLE_ROWS]
+            return outcome.failures, outcome.message, outcome.rows
         return _failing_rows(conn, check)
 
 
@@ -237,7 +243,7 @@ def _result(
 ) -> CheckResult:
     return CheckResult(
         name=check.name, status=status, failures=failures, message=message, seconds=seconds,
-        table=check.table, kind=check.kind, severity=check.severity, rows=rows,
+        table=check.table, kind=check.kind, severity=check.severity, rows=rows, file=check.file, line=check.line,
     )
 
 

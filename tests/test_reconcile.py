@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import yaml
 
-from conftest import DatabaseFactory, query, run_sql
+from conftest import DatabaseFactory, query, repository_project, run_sql
 from pgconvoy import catalog
 from pgconvoy.catalog.model import Name
 from pgconvoy.manifest import load_project
@@ -158,10 +158,14 @@ def test_pc201_inside_one_group_and_its_fixes(base: str, tmp_path: Path) -> None
     assert (finding.file, finding.line) == ("groups/01-a.yml", 3)
     assert finding.message.endswith("which loads later in the same group")
     two_pass = {"groups/01-a.yml": "tables:\n  - tenants\n  - units: {two_pass: [hotel_id]}\n  - hotels\n"}
-    result = check(base, tmp_path, two_pass)
+    during = "name: t\nschemas: [public]\ndata: {foreign_keys: during}\n"
+    result = check(base, tmp_path, two_pass, during)
     assert result.findings == ()
     assert result.layout is not None
     assert result.layout.groups[0].two_pass == ((Name("public", "units"), ("hotel_id",)),)
+    # with the keys added after the data (the default), the rows load whole: the rule stands, no second pass
+    after = check(base, tmp_path, two_pass)
+    assert after.findings == () and after.layout is not None and after.layout.groups[0].two_pass == ()
     deferred = {"groups/01-a.yml": "tables:\n  - tenants\n  - units: {deferred: true}\n  - hotels\n"}
     assert check(base, tmp_path, deferred).findings == ()
     run_sql(base, "alter table public.units drop constraint units_hotel_id_fkey;"
@@ -453,9 +457,13 @@ def _check_project(uri: str, root: Path) -> Result:
 
 
 @pytest.mark.skipif(not _has_sample(), reason="the sample database src/pgconvoy/samples/hotel.sql is not there yet")
-def test_demo_project_reconciles_without_errors(new_db: DatabaseFactory) -> None:
+def test_demo_project_reconciles_without_errors(new_db: DatabaseFactory, tmp_path: Path) -> None:
     uri = new_db(files=["sample:supabase_platform", "sample:hotel"])
-    result = _check_project(uri, REPO)
+    assert _check_project(uri, REPO).errors == ()
+    project = repository_project(tmp_path / "during")  # the two-pass rules apply with keys in place
+    (project / "project.yml").write_text((project / "project.yml").read_text().replace(
+        "data: {format: copy}", "data: {format: copy, foreign_keys: during}"))
+    result = _check_project(uri, project)
     assert result.errors == ()
     assert result.layout is not None
     assert _forward_references(uri, _groups(REPO)) == set()

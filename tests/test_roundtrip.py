@@ -67,7 +67,8 @@ insert into nodes select g, nullif(g + 1, 1201), 'n' || g from generate_series(1
 def compile_one_group(source: str, directory: Path, tables: str) -> Path:
     """A one-group project over `source` in INSERT format, compiled; returns its target directory."""
     (directory / "groups").mkdir()
-    (directory / "project.yml").write_text("name: t\nschemas: [public]\ndata: {format: insert}\n")
+    # keys in place while rows load: what these tests are about
+    (directory / "project.yml").write_text("name: t\nschemas: [public]\ndata: {format: insert, foreign_keys: during}\n")
     (directory / "groups" / "01-all.yml").write_text(f"tables: {tables}\n")
     compiled = invoke("compile", "--project-dir", str(directory), "--source", source, "--format", "json")
     assert compiled.exit_code == 0, compiled.stdout

@@ -248,3 +248,21 @@ def test_large_tables_load_in_parts(new_db: DatabaseFactory, tmp_path: Path, row
         assert query(target, "select count(*), sum(n) from heap") == query(source, "select count(*), sum(n) from heap")
     else:
         assert result.equal, result.differences
+
+
+def test_batches_that_do_not_cover_the_indexes_file_are_refused(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    source = new_db(files=["sample:supabase_platform", "sample:hotel"])
+    project = project_copy(tmp_path, "copy", "after")
+    assert invoke("compile", "--project-dir", str(project), "--source", source).exit_code == 0
+    doc = manifest(project)
+    entry = next(f for f in doc["files"] if f["name"].endswith("-post-indexes.sql"))  # type: ignore[attr-defined]
+    path = project / "target" / entry["name"]
+    path.write_text(path.read_text() + "\nCREATE INDEX extra ON public.hotels (name);\n")
+    from pgconvoy.data import file_sha256
+
+    entry["sha256"] = file_sha256(path)  # a manifest edited by hand: the sha256 matches, the batches do not
+    (project / "target" / "manifest.json").write_text(json.dumps(doc))
+    target = prepared_target(new_db, source)
+    ran = invoke("run", "--project-dir", str(project), "--target", target, "--jobs", "2")
+    assert ran.exit_code == 1 and "it is not the file compile wrote" in ran.output, ran.output
+    assert query(target, "select count(*) from pg_indexes where indexname = 'extra'")[0][0] == 0

@@ -86,6 +86,10 @@ def table_lines(project: LoadedProject, layout: Layout) -> dict[Name, tuple[str,
 
 
 def _layout(ctx: Context) -> Layout:
+    data = ctx.project.project.data
+    # foreign_keys: after: no key is in place while rows load, so every row loads whole, in one pass; the
+    # two-pass rules keep the plan loadable file by file (during), and the rules still ask for them
+    one_pass = data.foreign_keys == "after"
     groups = []
     for group in ctx.project.groups:
         placements = sorted((p for p in ctx.placed.values() if p.group is group), key=lambda p: p.index)
@@ -96,9 +100,8 @@ def _layout(ctx: Context) -> Layout:
             tables=tuple(names[p.index] for p in placements),
             # a deferred table loads in one pass (its keys come after the data): its two_pass is moot (PC204)
             two_pass=tuple((names[p.index], tuple(p.spec.two_pass)) for p in placements
-                           if p.spec.two_pass and not p.spec.deferred),
+                           if p.spec.two_pass and not p.spec.deferred and not one_pass),
             deferred=tuple(names[p.index] for p in placements if p.spec.deferred),
             description=group.manifest.description,
         ))
-    data = ctx.project.project.data
     return Layout(tuple(groups), data.format, data.foreign_keys)

@@ -162,8 +162,9 @@ class DataOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal["copy", "insert"] = "copy"
     foreign_keys: Literal["during", "after"] = Field(
-        default="during", description="during: foreign keys are in place while rows load (every file checks itself); "
-        "after: they are added once all data is in, as pg_restore does (faster on large databases)")
+        default="after", description="after: foreign keys are added once all rows are in, as pg_restore does, and "
+        "tables load in parallel, in one pass; during: they are in place while rows load, so every data file "
+        "checks itself and the files can be run one by one by hand")
     rows: Literal["files", "stream"] = Field(
         default="files", description="files: compile writes the rows into target/; stream: it writes none and "
         "`run --source URL` copies them server to server (one snapshot, in parallel)")

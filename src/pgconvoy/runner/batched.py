@@ -102,7 +102,10 @@ def apply_file(conn: psycopg.Connection[Any], directory: Path, plan: Contract, f
             tables.setdefault(f"{file.name}#table:{table}", []).extend(chunk)
         else:
             serial += chunk
-    serial += [(s.line, s.text) for s in items[position:]]  # nothing, when the manifest covers the file
+    if position != len(items):
+        return FileResult(file.name, "failed", file.sha256, 0, 0.0,
+                          f"{file.name} holds {len(items)} statements where manifest.json's batches count {position}: "
+                          "it is not the file compile wrote")
     jobs = [Job(workers.target_url or "", plan.compile_id, file.name, file.sha256, unit, tuple(session),
                 tuple(statements), plan.lock_timeout, plan.statement_timeout)
             for unit, statements in sorted(tables.items(), key=lambda t: -len(t[1])) if unit not in done]

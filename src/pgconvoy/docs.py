@@ -113,7 +113,6 @@ def render_page(doc: ManifestDoc) -> str:
     return template.render(
         doc=doc, nodes=nodes, edges=edges, groups=groups, most=most, lanes=lanes, width=width, height=height,
         unplaced=unplaced, cycles=cycles, shown=shown, total_rows=sum(g.rows for g in doc.groups),
-        group_of={n.id: n.group for n in nodes},
     )
 
 

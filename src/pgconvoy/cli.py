@@ -413,6 +413,18 @@ def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: 
 
 
 @main.command()
+@project_dir_option
+@user_errors
+def docs(project_dir: Path) -> None:
+    """Write target/docs/index.html from target/manifest.json: the FK graph by group and depth, rows per
+    group, the tables and their findings, in one page that needs no network (no database either)."""
+    from pgconvoy import docs as documenting
+
+    page = documenting.write_docs(project_dir)
+    make_console().print(f"wrote {page}")
+
+
+@main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path(".schemas"),
               show_default=True, help="Where to write the schemas.")
 @user_errors

@@ -181,6 +181,15 @@ def test_indexes_build_in_parallel_per_table_and_resume_per_table(new_db: Databa
     resumed = invoke("run", "--project-dir", str(project), "--target", target, "--resume", "--jobs", "2")
     assert resumed.exit_code == 0, resumed.output
     assert_same(source, target, ["public", "hotels"])
+    # the foreign keys were added NOT VALID, then validated one table per worker: valid as on the source
+    constraints = next(f for f in manifest(project)["files"]  # type: ignore[attr-defined]
+                       if f["name"].endswith("-post-constraints.sql"))
+    validated = {(b["schema"], b["table"]) for b in constraints["batches"] if b["kind"] == "table"}
+    assert len(validated) > 5
+    assert len(query(target, "select 1 from pgconvoy.applied where file like %s",
+                     (constraints["name"] + "#table:%",))) == len(validated)
+    fks = "select conrelid::regclass::text, conname, convalidated from pg_constraint where contype = 'f' order by 1, 2"
+    assert query(target, fks) == query(source, fks)
 
 
 def test_parallel_file_load_refuses_rows_changed_since_compile(new_db: DatabaseFactory, tmp_path: Path) -> None:

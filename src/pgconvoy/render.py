@@ -25,7 +25,7 @@ import jinja2
 
 from pgconvoy import sqlfile
 from pgconvoy.archive import Entry
-from pgconvoy.catalog.model import Catalog, Name
+from pgconvoy.catalog.model import Catalog, ForeignKey, Name
 from pgconvoy.catalog.objects import PG_CLASS, PG_EXTENSION, PG_LARGEOBJECT, PG_NAMESPACE, PG_PROC, PG_TYPE
 from pgconvoy.layout import Layout, run_order
 from pgconvoy.placement import SHARED_FILE, Placed, Placement, post_data_file
@@ -83,14 +83,16 @@ def render_schema(placement: Placement, catalog: Catalog, layout: Layout, option
                   batches: dict[str, list[Batch]] | None = None) -> dict[str, str]:
     """File name -> SQL text for every file with entries, plus `refresh`/`analyze` when they have work.
     `batches` receives how the indexes file divides into statements workers may run side by side."""
-    indexes = post_data_file(layout, "indexes")
+    batched = {post_data_file(layout, "indexes"): "indexes", post_data_file(layout, "constraints"): "constraints"}
     files = {name: _render_file(name, entries, placement, catalog, layout, options)
-             for name, entries in placement.files.items() if name not in (post_data_file(layout, "finish"), indexes)}
-    if placement.files.get(indexes):
-        files[indexes], found = _render_batched(indexes, placement.files[indexes], placement, catalog, layout,
-                                                options)
-        if batches is not None:
-            batches[indexes] = found
+             for name, entries in placement.files.items()
+             if name != post_data_file(layout, "finish") and name not in batched}
+    for name, kind in batched.items():
+        if placement.files.get(name):
+            files[name], found = _render_batched(name, placement.files[name], placement, catalog, layout, options,
+                                                 kind)
+            if batches is not None:
+                batches[name] = found
     finish = post_data_file(layout, "finish")
     if placement.files.get(finish) or placement.refresh:
         files[finish] = _render_file(finish, placement.files.get(finish, []), placement, catalog, layout, options)
@@ -133,26 +135,63 @@ def _render_file(name: str, entries: list[Placed], placement: Placement, catalog
 
 
 def _render_batched(name: str, entries: list[Placed], placement: Placement, catalog: Catalog, layout: Layout,
-                    options: Options) -> tuple[str, list[Batch]]:
-    """The file as `_render_file` writes it, but each block sets its own tablespace (a worker runs it in a
-    session of its own), with the statements of each block counted for `Batch`es."""
+                    options: Options, kind: str) -> tuple[str, list[Batch]]:
+    """A post-data file `run` may spread over workers, with the statements of each block counted for
+    `Batch`es (each block sets what its session needs: a worker runs it in a session of its own).
+    - indexes: each plain table's indexes and keys first (a `table` batch each), then the rest in file
+      order (index attachments, statistics, partitioned tables: `serial`);
+    - constraints: every entry in file order (`serial`), the foreign keys of plain tables added NOT VALID,
+      which is quick; then one VALIDATE CONSTRAINT per such key (a `table` batch per referencing table).
+      VALIDATE takes locks that do not conflict with each other, so they run side by side, as pg_restore
+      cannot; the result is the same validated constraint."""
     header = _render_file(name, [], placement, catalog, layout, options)
-    parts, batches = [header], [Batch("session", _count(header))]
+    first: list[tuple[str, Batch]] = []
+    rest: list[tuple[str, Batch]] = []
+    validate: list[tuple[str, Batch]] = []
     for placed in entries:
         entry = placed.entry
-        tablespace = f"SET default_tablespace = {ident(entry.tablespace) if entry.tablespace else literal('')};\n"
-        text = f"{tablespace}-- {one_line(entry.label)}\n{_entry_sql(entry, placement)}\n\n"
         table = catalog.table(placed.table) if placed.table is not None else None
         plain = table is not None and table.kind == "table" and not table.is_partition
-        kind = "table" if plain and entry.desc in PARALLEL_DESCS else "serial"
-        parts.append(text)
-        batches.append(Batch(kind, _count(text), placed.table if kind == "table" else None))
+        sql_text = _entry_sql(entry, placement)
+        if kind == "indexes":
+            tablespace = f"SET default_tablespace = {ident(entry.tablespace) if entry.tablespace else literal('')};\n"
+            text = f"{tablespace}-- {one_line(entry.label)}\n{sql_text}\n\n"
+            if plain and entry.desc in PARALLEL_DESCS:
+                first.append((text, Batch("table", _count(text), placed.table)))
+            else:
+                rest.append((text, Batch("serial", _count(text))))
+            continue
+        fk = _validated_later(placed, catalog) if plain else None
+        if fk is not None and sql_text.endswith(";") and _count(sql_text) == 1:
+            sql_text = sql_text[:-1].rstrip() + " NOT VALID;"
+            statement = (f"ALTER TABLE ONLY {qualified(fk.table)} VALIDATE CONSTRAINT {ident(fk.name)};\n")
+            validate.append((statement, Batch("table", 1, fk.table)))
+        text = f"-- {one_line(entry.label)}\n{sql_text}\n\n"
+        rest.append((text, Batch("serial", _count(text))))
     owners = [o for p in entries if options.owners for o in _owner_statements(p.entry)]
     if owners:
         tail = "\n".join(owners) + "\n"
-        parts.append(tail)
-        batches.append(Batch("serial", _count(tail)))
-    return "".join(parts), [b for b in batches if b.statements]
+        rest.append((tail, Batch("serial", _count(tail))))
+    if validate:
+        validate.insert(0, ("\n-- Validation of the foreign keys added NOT VALID above, one statement each.\n",
+                            Batch("table", 0)))
+    blocks = [*first, *rest, *validate]
+    text = header + "".join(t for t, _ in blocks)
+    return text, [b for b in [Batch("session", _count(header)), *(b for _, b in blocks)] if b.statements]
+
+
+def _validated_later(placed: Placed, catalog: Catalog) -> ForeignKey | None:
+    """The enforced, valid foreign key of a FK CONSTRAINT entry between plain tables (one that can be
+    added NOT VALID and validated on its own), or None."""
+    obj = placed.obj
+    if placed.entry.desc != "FK CONSTRAINT" or obj is None or obj.relation is None:
+        return None
+    table = catalog.table(obj.relation)
+    fk = next((f for f in table.foreign_keys if f.name == obj.name), None) if table else None
+    if fk is None or not fk.validated or not fk.enforced or fk.inherited:
+        return None
+    parent = catalog.table(fk.ref_table)
+    return fk if parent is not None and parent.kind == "table" else None
 
 
 def _count(text: str) -> int:

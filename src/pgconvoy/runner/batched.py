@@ -1,11 +1,12 @@
-"""A post-data file built by several workers at once: the indexes and keys of one plain table per
-worker (manifest.json `batches`, written by compile as it renders the file), then what must follow them
-in file order (index attachments, statistics, partitioned tables), as pg_restore -j builds indexes.
+"""A post-data file built by several workers at once (manifest.json `batches`, written by compile as it
+renders the file), in phases of file order: the indexes and keys of one plain table per worker, then what
+must follow them (index attachments, statistics, partitioned tables), as pg_restore -j builds indexes;
+the foreign keys added NOT VALID in one transaction, then validated side by side, one table per worker.
 
 Each table's statements run in one transaction on the target, after the file's session settings, with
-its row in the run state (`FILE#table:schema.name`) and a large `maintenance_work_mem`: a killed run
-resumes with the tables not yet indexed. The file is hashed before anything runs; its row in the run
-state is written with the last statements.
+its row in the run state (`FILE#table:schema.name`) and a large `maintenance_work_mem`; each serial
+phase in one transaction with its own row (`FILE#serial:N`): a killed run resumes with what is not done.
+The file is hashed before anything runs; its own row in the run state is written once every phase is.
 """
 
 from __future__ import annotations
@@ -90,48 +91,67 @@ def apply_file(conn: psycopg.Connection[Any], directory: Path, plan: Contract, f
     report = shown.start(file.name, len(raw))
     items = [i for i in sqlfile.split(raw.splitlines(keepends=True), file.name) if isinstance(i, sqlfile.Statement)]
     session: list[str] = []
-    tables: dict[str, list[tuple[int, str]]] = {}
-    serial: list[tuple[int, str]] = []
+    # phases in file order: consecutive table batches run side by side, serial ones in one transaction
+    phases: list[tuple[str, dict[str, list[tuple[int, str]]]]] = []
     position = 0
     for kind, count, table in file.batches:
         chunk = [(s.line, s.text) for s in items[position:position + count]]
         position += count
         if kind == "session":
             session += [text for _, text in chunk]
-        elif kind == "table" and table is not None:
-            tables.setdefault(f"{file.name}#table:{table}", []).extend(chunk)
-        else:
-            serial += chunk
+            continue
+        parallel = kind == "table" and table is not None
+        if not phases or phases[-1][0] != ("table" if parallel else "serial"):
+            phases.append(("table" if parallel else "serial", {}))
+        unit = f"{file.name}#table:{table}" if parallel else f"{file.name}#serial:{len(phases)}"
+        phases[-1][1].setdefault(unit, []).extend(chunk)
     if position != len(items):
         return FileResult(file.name, "failed", file.sha256, 0, 0.0,
                           f"{file.name} holds {len(items)} statements where manifest.json's batches count {position}: "
                           "it is not the file compile wrote")
-    jobs = [Job(workers.target_url or "", plan.compile_id, file.name, file.sha256, unit, tuple(session),
-                tuple(statements), plan.lock_timeout, plan.statement_timeout)
-            for unit, statements in sorted(tables.items(), key=lambda t: -len(t[1])) if unit not in done]
-    failed = [b for b in workers.map(build, jobs, _died, lambda b: report(0, 0)) if b.error]
-    if failed:
-        more = f" (and {len(failed) - 1} more tables failed)" if len(failed) > 1 else ""
-        return FileResult(file.name, "failed", file.sha256, 0, round(time.monotonic() - started, 3),
-                          (failed[0].error or "failed") + more)
+    used = 1
+    for kind, units in phases:
+        if kind == "table":
+            jobs = [Job(workers.target_url or "", plan.compile_id, file.name, file.sha256, unit, tuple(session),
+                        tuple(statements), plan.lock_timeout, plan.statement_timeout)
+                    for unit, statements in sorted(units.items(), key=lambda t: -len(t[1])) if unit not in done]
+            used = max(used, min(workers.jobs, len(jobs)))
+            failed = [b for b in workers.map(build, jobs, _died, lambda b: report(0, 0)) if b.error]
+            if failed:
+                more = f" (and {len(failed) - 1} more tables failed)" if len(failed) > 1 else ""
+                return FileResult(file.name, "failed", file.sha256, 0, round(time.monotonic() - started, 3),
+                                  (failed[0].error or "failed") + more)
+            continue
+        for unit, statements in units.items():
+            if unit in done:
+                continue
+            error = _serial(conn, plan, file, unit, session, statements)
+            if error is not None:
+                return FileResult(file.name, "failed", file.sha256, 0, round(time.monotonic() - started, 3), error)
+    with conn.transaction(), conn.cursor() as cur:
+        state.record(cur, plan.compile_id, file.name, file.sha256, 0)
+    report(len(raw), 0)
+    if apply.after_commit is not None:
+        apply.after_commit(file.name)
+    return FileResult(file.name, "done", file.sha256, 0, round(time.monotonic() - started, 3), workers=used)
+
+
+def _serial(conn: psycopg.Connection[Any], plan: Contract, file: RunFile, unit: str, session: list[str],
+            statements: list[tuple[int, str]]) -> str | None:
+    """Statements that run in file order, in one transaction of the run's own session; the error, if any."""
     line = 0
     try:
         with conn.transaction(), conn.cursor() as cur:
             _settings(cur, plan.lock_timeout, plan.statement_timeout)
             for text in session:
                 cur.execute(text.encode())
-            for item in serial:
+            for item in statements:
                 line = item[0]
                 cur.execute(item[1].encode())
-            state.record(cur, plan.compile_id, file.name, file.sha256, 0)
+            state.record(cur, plan.compile_id, unit, file.sha256, 0)
     except psycopg.Error as exc:
-        return FileResult(file.name, "failed", file.sha256, 0, round(time.monotonic() - started, 3),
-                          f"{file.name}, line {line}: {apply.error_message(exc)}")
-    report(len(raw), 0)
-    if apply.after_commit is not None:
-        apply.after_commit(file.name)
-    return FileResult(file.name, "done", file.sha256, 0, round(time.monotonic() - started, 3),
-                      workers=max(1, min(workers.jobs, len(jobs))))
+        return f"{file.name}, line {line}: {apply.error_message(exc)}"
+    return None
 
 
 def _died(job: Job, exc: BaseException) -> Built:

@@ -21,7 +21,19 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from pgconvoy import accounting, catalog, contracts, data, graph, manifest, placement, reconcile, render, snapshot
+from pgconvoy import (
+    accounting,
+    catalog,
+    contracts,
+    data,
+    graph,
+    manifest,
+    placement,
+    reconcile,
+    render,
+    requirements,
+    snapshot,
+)
 from pgconvoy.archive import Archive, DumpFailed, DumpOptions, merge, start
 from pgconvoy.artifacts import file_entries, manifest_json, migration_order_md
 from pgconvoy.catalog.model import Name
@@ -121,8 +133,10 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 g = graph.build(cat)
                 files = file_entries(staging, result.layout, data_files, data.sequence_names(cat, result.layout),
                                      schema.batches)
+                needs = requirements.read(conn, cat, result.layout, schema.placement,
+                                          owners=loaded.project.owners == "keep")
                 doc = manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
-                                    schema.placement, rows=rows)
+                                    schema.placement, rows=rows, requires=needs)
                 (staging / MANIFEST_JSON).write_text(contracts.dump(contracts.ManifestDoc, doc), encoding="utf-8")
                 (staging / MIGRATION_ORDER).write_text(
                     migration_order_md(cat, g, loaded, result.layout, findings, files, data_files),

@@ -237,6 +237,11 @@ def _carries_privileges(placed: Placed) -> bool:
     return obj.key[0] != PG_CLASS or obj.relkind in _RELKINDS_WITH_PRIVILEGES
 
 
+def owner_of(entry: Entry) -> str | None:
+    """The role `owners: keep` makes the entry's owner (ALTER ... OWNER TO), None when it sets none."""
+    return entry.owner if _owner_statements(entry) else None
+
+
 def _owner_statements(entry: Entry) -> list[str]:
     """`ALTER ... OWNER TO`, as pg_restore writes it when it does not use SET SESSION AUTHORIZATION."""
     if not entry.owner or not entry.drop:

@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 
 from pgconvoy import embedded, samples
+from pgconvoy.catalog import roles
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.errors import ConnectionFailed, PgConvoyError
 
@@ -74,36 +75,10 @@ def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> l
     return created
 
 
-# Every role a grant (on the schemas, their objects and columns, default privileges) or a policy of the
-# migrated schemas names: the GRANTs and CREATE POLICYs of target/ fail on a server without them.
-_NAMED_ROLES = """
-WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY(%(schemas)s)),
-acl AS (
-  SELECT nspacl AS a FROM pg_catalog.pg_namespace WHERE oid IN (SELECT oid FROM s)
-  UNION ALL SELECT relacl FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM s)
-  UNION ALL SELECT attacl FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-            WHERE c.relnamespace IN (SELECT oid FROM s) AND a.attacl IS NOT NULL
-  UNION ALL SELECT proacl FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM s)
-  UNION ALL SELECT typacl FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM s)
-  UNION ALL SELECT defaclacl FROM pg_catalog.pg_default_acl
-  UNION ALL SELECT lomacl FROM pg_catalog.pg_largeobject_metadata
-),
-named AS (
-  SELECT (pg_catalog.aclexplode(a)).grantee AS role FROM acl WHERE a IS NOT NULL
-  UNION SELECT (pg_catalog.aclexplode(a)).grantor FROM acl WHERE a IS NOT NULL
-  UNION SELECT unnest(p.polroles) FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
-        WHERE c.relnamespace IN (SELECT oid FROM s)
-  UNION SELECT defaclrole FROM pg_catalog.pg_default_acl
-)
-SELECT r.rolname FROM named JOIN pg_catalog.pg_roles r ON r.oid = named.role
-WHERE r.rolname !~ '^pg_' ORDER BY 1
-"""
-
-
 def _role_stand_ins(source: psycopg.Connection[Any], target: psycopg.Connection[Any],
                     schemas: list[str]) -> list[str]:
     """CREATE ROLE ... NOLOGIN for each role the migration names that the scratch server lacks."""
-    names = [str(r[0]) for r in source.execute(_NAMED_ROLES.encode(), {"schemas": schemas}).fetchall()]
+    names = [r.name for r in roles.named_roles(source, schemas)]
     source.rollback()
     present = {str(r[0]) for r in target.execute("SELECT rolname FROM pg_catalog.pg_roles").fetchall()}
     created = [n for n in names if n not in present]

@@ -3,24 +3,18 @@ target in a read-only transaction: each test asserts the target's catalog is the
 
 from __future__ import annotations
 
-import itertools
 import json
-import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from conftest import DatabaseFactory, invoke, pg15_database, query, run_sql
+from conftest import DatabaseFactory, invoke, new_role, pg15_database, query, run_sql
 from pgconvoy import compiler, embedded, preflight, runner
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.runner import contract
-
-_counter = itertools.count()
 
 # What a preflight must leave as it was: relations, schemas, roles and their attributes, memberships,
 # extensions, and the grants on schemas and on the database.
@@ -34,36 +28,6 @@ SELECT (SELECT array_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text
         FROM pg_extension),
        (SELECT datacl::text FROM pg_database WHERE datname = current_database())
 """
-
-
-@pytest.fixture
-def roles(pg_server: str) -> Iterator[list[str]]:
-    """Names for roles a test creates on the session server; dropped afterwards, with what they own or were
-    granted in every database."""
-    names: list[str] = []
-    yield names
-    if not names:
-        return
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        present = [r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
-                                              (names,)).fetchall()]
-        databases = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datallowconn").fetchall()]
-    if not present:
-        return
-    owned = sql.SQL("DROP OWNED BY {}").format(sql.SQL(", ").join(map(sql.Identifier, present)))
-    for database in databases:
-        with psycopg.connect(embedded.with_database(pg_server, database), autocommit=True) as conn:
-            conn.execute(owned)
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        for name in present:
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
-
-
-def _role(roles: list[str], pg_server: str, options: str = "NOLOGIN") -> str:
-    name = f"pf{os.getpid()}_{next(_counter)}"
-    roles.append(name)
-    run_sql(pg_server, f'CREATE ROLE "{name}" {options}')
-    return name
 
 
 def _as(uri: str, user: str) -> str:
@@ -156,7 +120,7 @@ def test_no_create_on_the_database_for_create_schema(new_db: DatabaseFactory, tm
                                                      pg_server: str) -> None:
     plan = _compile(tmp_path, new_db(sql=APP), ("app",))
     target = new_db()
-    user = _role(roles, pg_server, "LOGIN")
+    user = new_role(roles, pg_server, "LOGIN")
     found = _kinds(_preflight(_as(target, user), plan), "create_schema_privilege")
     assert list(found) == ["app"] and "no CREATE on the database" in found["app"].message
     assert found["app"].fix.startswith("GRANT CREATE ON DATABASE")
@@ -169,7 +133,7 @@ def test_no_create_on_a_schema_the_migration_creates_objects_in(new_db: Database
     plan = _compile(tmp_path, new_db(sql="create table t (id int primary key);"))
     assert plan.requires is not None and plan.requires.uses_schemas == ("public",)
     target = new_db()
-    user = _role(roles, pg_server, "LOGIN")
+    user = new_role(roles, pg_server, "LOGIN")
     found = _kinds(_preflight(_as(target, user), plan), "schema_privilege")
     assert list(found) == ["public"] and found["public"].fix == f"GRANT CREATE ON SCHEMA public TO {user}"
     run_sql(target, f'GRANT CREATE ON SCHEMA public TO "{user}"')
@@ -209,7 +173,7 @@ def test_extension_the_role_cannot_create(new_db: DatabaseFactory, tmp_path: Pat
                         "create table t (id int primary key);")
     plan = _compile(tmp_path, source)
     target = new_db()
-    user = _role(roles, pg_server, "LOGIN")
+    user = new_role(roles, pg_server, "LOGIN")
     database = conninfo_to_dict(target)["dbname"]
     run_sql(target, f'GRANT CREATE ON DATABASE "{database}" TO "{user}"; GRANT CREATE ON SCHEMA public TO "{user}"')
     found = _kinds(_preflight(_as(target, user), plan), "extension_privilege")
@@ -221,7 +185,7 @@ def test_extension_the_role_cannot_create(new_db: DatabaseFactory, tmp_path: Pat
 
 def test_roles_the_grants_and_policies_name_are_missing(new_db: DatabaseFactory, tmp_path: Path, roles: list[str],
                                                         pg_server: str) -> None:
-    reader, writer = _role(roles, pg_server), _role(roles, pg_server)
+    reader, writer = new_role(roles, pg_server), new_role(roles, pg_server)
     source = new_db(sql=f"""create table t (id int primary key, owner text);
         grant select on t to "{reader}";
         alter table t enable row level security;
@@ -242,11 +206,11 @@ def test_roles_the_grants_and_policies_name_are_missing(new_db: DatabaseFactory,
 
 def test_owners_the_role_cannot_become(new_db: DatabaseFactory, tmp_path: Path, roles: list[str],
                                        pg_server: str) -> None:
-    owner = _role(roles, pg_server)
+    owner = new_role(roles, pg_server)
     source = new_db(sql=f'create table t (id int primary key); alter table t owner to "{owner}";')
     plan = _compile(tmp_path, source, project="owners: keep")
     target = new_db()
-    user = _role(roles, pg_server, "LOGIN")
+    user = new_role(roles, pg_server, "LOGIN")
     run_sql(target, f'GRANT CREATE ON SCHEMA public TO "{user}"')
     found = _kinds(_preflight(_as(target, user), plan), "owner_privilege")
     assert list(found) == [owner] and "SET ROLE" in found[owner].message
@@ -258,12 +222,12 @@ def test_grants_the_role_could_not_make(new_db: DatabaseFactory, tmp_path: Path,
                                         pg_server: str) -> None:
     """A member that may SET ROLE to the owner but does not inherit its privileges can change the owner,
     then its GRANTs on that owner's objects are skipped with a mere warning."""
-    owner, reader = _role(roles, pg_server), _role(roles, pg_server)
+    owner, reader = new_role(roles, pg_server), new_role(roles, pg_server)
     source = new_db(sql=f'create table t (id int primary key); alter table t owner to "{owner}"; '
                         f'grant select on t to "{reader}";')
     plan = _compile(tmp_path, source, project="owners: keep")
     target = new_db()
-    user = _role(roles, pg_server, "LOGIN")
+    user = new_role(roles, pg_server, "LOGIN")
     run_sql(target, f'GRANT CREATE ON SCHEMA public TO "{user}"')
     run_sql(pg_server, f'GRANT "{owner}" TO "{user}" WITH INHERIT FALSE, SET TRUE')
     found = _preflight(_as(target, user), plan)

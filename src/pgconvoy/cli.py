@@ -168,12 +168,13 @@ def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, incl
 @user_errors
 def init(source: str, schemas: tuple[str, ...] | None, directory: Path, force: bool) -> None:
     """Propose groups and an order from the live catalog; write manifests with today's facts as baselines."""
-    from pgconvoy import catalog, graph, initproject
+    from pgconvoy import catalog, graph, initproject, roles
     from pgconvoy.connect import connect
 
     with connect(source) as conn:
         cat = catalog.introspect(conn, catalog.Options(schemas=schemas))
-    written = initproject.write(directory, cat, graph.build(cat), source, force=force)
+        proposed = roles.proposed(conn, [s.name for s in cat.schemas])
+    written = initproject.write(directory, cat, graph.build(cat), source, force=force, roles=proposed)
     console = make_console()
     for path in written:
         console.print(f"wrote {path}")

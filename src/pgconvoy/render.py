@@ -23,6 +23,7 @@ from functools import cache
 
 import jinja2
 
+from pgconvoy import roles as roles_
 from pgconvoy import sqlfile
 from pgconvoy.archive import Entry
 from pgconvoy.catalog.model import Catalog, Name
@@ -55,6 +56,7 @@ _OWNED_BY_DROP = frozenset({"AGGREGATE", "FUNCTION", "OPERATOR", "OPERATOR CLASS
 @dataclass(frozen=True)
 class Options:
     owners: bool = False  # `owners: keep`: ALTER ... OWNER TO the source's owner
+    roles: tuple[roles_.Role, ...] = ()  # project.yml `roles:`, created first in the shared file
 
 
 @dataclass
@@ -86,6 +88,8 @@ def render_schema(placement: Placement, catalog: Catalog, layout: Layout, option
     indexes = post_data_file(layout, "indexes")
     files = {name: _render_file(name, entries, placement, catalog, layout, options)
              for name, entries in placement.files.items() if name not in (post_data_file(layout, "finish"), indexes)}
+    if options.roles and SHARED_FILE not in files:
+        files[SHARED_FILE] = _render_file(SHARED_FILE, [], placement, catalog, layout, options)
     if placement.files.get(indexes):
         files[indexes], found = _render_batched(indexes, placement.files[indexes], placement, catalog, layout,
                                                 options)
@@ -123,6 +127,7 @@ def _render_file(name: str, entries: list[Placed], placement: Placement, catalog
     created = [p for p in entries if _carries_privileges(p)]
     context = _header(name, catalog, _holds(name, layout)) | {
         "blocks": blocks,
+        "roles": roles_.render(options.roles) if options.roles and name == SHARED_FILE else "",
         "reset": [p.obj.address for p in created if p.obj is not None],
         "privileges_file": post_data_file(layout, "privileges"),
         "owners": [o for p in entries if options.owners for o in _owner_statements(p.entry)],

@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -59,15 +59,17 @@ def scratch_database(kind: ScratchKind = "embedded", *, url: str | None = None,
                 _stop(Path(tmp) / "pgdata")
 
 
-def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> list[str]:
+def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog,
+            declared: Collection[str] = ()) -> list[str]:
     """Supabase stand-ins when the source has them, stand-ins for the roles the migration's grants and
-    policies name, then the external rows migrated tables reference. Returns the roles it created."""
+    policies name (but those project.yml `roles:` declares: the files create them, as on the target), then
+    the external rows migrated tables reference. Returns the roles it created."""
     external = sorted({(fk.ref_table, fk.ref_columns) for fk in catalog.foreign_keys if fk.external})
     with psycopg.connect(target) as conn:
         if _is_supabase(source):
             conn.execute(samples.sql_text(samples.STUB).encode())
         conn.commit()
-        created = _role_stand_ins(source, conn, [s.name for s in catalog.schemas])
+        created = _role_stand_ins(source, conn, [s.name for s in catalog.schemas], set(declared))
         conn.commit()
         for table, columns in external:
             _copy_keys(source, conn, table, columns)
@@ -76,9 +78,9 @@ def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> l
 
 
 def _role_stand_ins(source: psycopg.Connection[Any], target: psycopg.Connection[Any],
-                    schemas: list[str]) -> list[str]:
+                    schemas: list[str], declared: set[str]) -> list[str]:
     """CREATE ROLE ... NOLOGIN for each role the migration names that the scratch server lacks."""
-    names = [r.name for r in roles.named_roles(source, schemas)]
+    names = [r.name for r in roles.named_roles(source, schemas) if r.name not in declared]
     source.rollback()
     present = {str(r[0]) for r in target.execute("SELECT rolname FROM pg_catalog.pg_roles").fetchall()}
     created = [n for n in names if n not in present]

@@ -13,9 +13,9 @@ from typing import Any
 
 import psycopg
 
-# One row per (role, how the migration names it). `foreign`: a grant whose grantor is not the object's
-# owner (pg_dump restores it under SET SESSION AUTHORIZATION of the grantor). Default privileges of
-# `platform` roles are left out: they are the platform's, never migrated.
+# One row per (role, how the migration names it); an owner's own privileges name no grantee. `foreign`:
+# a grant whose grantor is not the object's owner (pg_dump restores it under SET SESSION AUTHORIZATION of
+# the grantor). Default privileges of `platform` roles are left out: they are the platform's.
 _NAMED = """
 WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY(%(schemas)s)),
 acl AS (
@@ -33,7 +33,7 @@ acl AS (
 ),
 grants AS (SELECT (pg_catalog.aclexplode(a)).*, owner FROM acl WHERE a IS NOT NULL),
 named AS (
-  SELECT grantee AS role, 'grant' AS kind, false AS foreign_grantor FROM grants
+  SELECT grantee AS role, 'grant' AS kind, false AS foreign_grantor FROM grants WHERE grantee <> owner
   UNION SELECT grantor, 'grantor', grantor <> owner FROM grants
   UNION SELECT unnest(p.polroles), 'policy', false FROM pg_catalog.pg_policy p
         JOIN pg_catalog.pg_class c ON c.oid = p.polrelid WHERE c.relnamespace IN (SELECT oid FROM s)

@@ -4,6 +4,7 @@ target in a read-only transaction: each test asserts the target's catalog is the
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -270,3 +271,26 @@ def test_a_target_that_holds_the_migration_already(new_db: DatabaseFactory, tmp_
     with pytest.raises(PgConvoyError, match="cannot take this migration"):
         preflight.refuse(_preflight(target, plan))
     assert {f.kind for f in preflight.refuse(_preflight(target, plan), allow_nonempty=True)} == {"not_empty"}
+
+
+def test_roles_of_the_project_the_role_cannot_create(new_db: DatabaseFactory, tmp_path: Path, roles: list[str],
+                                                     pg_server: str) -> None:
+    """A CREATEROLE role without CREATEDB cannot create a CREATEDB role, nor grant a role it has no ADMIN
+    OPTION on (PostgreSQL 16 on)."""
+    parent = new_role(roles, pg_server)
+    declared = f"pf_declared_{os.getpid()}"
+    roles.append(declared)
+    plan = _compile(tmp_path, new_db(sql="create table t (id int primary key);"),
+                    project=f"roles: [{{name: {declared}, createdb: true, member_of: [{parent}]}}]")
+    assert plan.requires is not None
+    assert [(r.name, r.member_of) for r in plan.requires.creates_roles] == [(declared, (parent,))]
+    target = new_db()
+    user = new_role(roles, pg_server, "LOGIN CREATEROLE")
+    run_sql(target, f'GRANT CREATE ON SCHEMA public TO "{user}"')
+    found = _preflight(_as(target, user), plan)
+    assert _kinds(found, "role_missing") == {}
+    created = _kinds(found, "create_role_privilege")
+    assert list(created) == [declared] and "lacks CREATEDB" in created[declared].message
+    assert list(_kinds(found, "grant_privilege")) == [f"{parent} -> {declared}"]
+    run_sql(pg_server, f'ALTER ROLE "{user}" CREATEDB; GRANT "{parent}" TO "{user}" WITH ADMIN OPTION')
+    assert _preflight(_as(target, user), plan) == []

@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from psycopg import sql
 
 from pgconvoy import embedded
 from pgconvoy.cli import main
@@ -64,6 +65,37 @@ def new_db(pg_server: str) -> Iterator[DatabaseFactory]:
     yield make
     for name in created:
         embedded.drop_database(pg_server, name)
+
+
+@pytest.fixture
+def roles(pg_server: str) -> Iterator[list[str]]:
+    """Names for roles a test creates on the session server; dropped afterwards, with what they own or were
+    granted in every database."""
+    names: list[str] = []
+    yield names
+    if not names:
+        return
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        present = [r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                                              (names,)).fetchall()]
+        databases = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datallowconn").fetchall()]
+    if not present:
+        return
+    owned = sql.SQL("DROP OWNED BY {}").format(sql.SQL(", ").join(map(sql.Identifier, present)))
+    for database in databases:
+        with psycopg.connect(embedded.with_database(pg_server, database), autocommit=True) as conn:
+            conn.execute(owned)
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for name in present:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def new_role(roles: list[str], pg_server: str, options: str = "NOLOGIN") -> str:
+    """A role of the session server, named for this test process, dropped by the `roles` fixture."""
+    name = f"pf{os.getpid()}_{next(_counter)}"
+    roles.append(name)
+    run_sql(pg_server, f'CREATE ROLE "{name}" {options}')
+    return name
 
 
 REPO = Path(__file__).parent.parent

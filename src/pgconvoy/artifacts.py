@@ -78,7 +78,7 @@ def compile_id(files: Sequence[dict[str, Any]]) -> str:
 def manifest_json(
     catalog: Catalog, graph: FkGraph, project: LoadedProject, layout: Layout, findings: Sequence[Finding],
     files: list[dict[str, Any]], data_files: Sequence[DataFileInfo], source: str, placement: Placement,
-    rows: str = "files",
+    rows: str = "files", requires: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The plan, the findings, the files with their sha256 and the objects each creates: what `run`,
     `check` and CI read."""
@@ -112,7 +112,7 @@ def manifest_json(
         "files": [f | {"objects": objects[f["name"]]} if f["name"] in objects else f for f in files],
         "not_migrated": [{"type": d.entry.desc, "name": d.entry.name, "reason": d.reason}
                          for d in placement.dropped],
-    }
+    } | ({"requires": requires} if requires is not None else {})
 
 
 def _object(placed: Placed) -> dict[str, str]:

@@ -168,12 +168,13 @@ def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, incl
 @user_errors
 def init(source: str, schemas: tuple[str, ...] | None, directory: Path, force: bool) -> None:
     """Propose groups and an order from the live catalog; write manifests with today's facts as baselines."""
-    from pgconvoy import catalog, graph, initproject
+    from pgconvoy import catalog, graph, initproject, roles
     from pgconvoy.connect import connect
 
     with connect(source) as conn:
         cat = catalog.introspect(conn, catalog.Options(schemas=schemas))
-    written = initproject.write(directory, cat, graph.build(cat), source, force=force)
+        proposed = roles.proposed(conn, [s.name for s in cat.schemas])
+    written = initproject.write(directory, cat, graph.build(cat), source, force=force, roles=proposed)
     console = make_console()
     for path in written:
         console.print(f"wrote {path}")
@@ -241,6 +242,31 @@ def run(project_dir: Path, target_url: str, resume: bool, only: str | None, allo
     _steps_table(console, target_dir, result)
     console.print(f"[green]Done.[/] {len(done)} files applied, {result.rows:,} rows loaded "
                   f"({len(result.files) - len(done)} skipped).")
+
+
+@main.command()
+@project_dir_option
+@click.option("--target", "target_url", required=True, envvar="PGCONVOY_TARGET", metavar="URL",
+              help="The database the migration is for (env: PGCONVOY_TARGET).")
+@click.option("--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True)
+@user_errors
+def preflight(project_dir: Path, target_url: str, fmt: str) -> None:
+    """Check that a target can take target/ (version, privileges, extensions, roles, locks, emptiness),
+    in a read-only transaction: nothing is written. Exit 1 when something would fail."""
+    from pgconvoy import connect, manifest
+    from pgconvoy import preflight as checks
+    from pgconvoy.runner import contract
+
+    loaded = manifest.load_project(project_dir)
+    plan = contract.read(project_dir / loaded.project.target)
+    with connect.connect(target_url) as conn:
+        found = checks.findings(conn, plan)
+    where = connect.describe(target_url)
+    if fmt == "json":
+        click.echo(checks.to_json(found, where))
+    else:
+        checks.print_findings(make_console(), found, where)
+    sys.exit(1 if any(f.severity == "error" for f in found) else 0)
 
 
 def _steps_table(console: Console, target_dir: Path, result: Any) -> None:

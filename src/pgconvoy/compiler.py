@@ -21,7 +21,20 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from pgconvoy import accounting, catalog, contracts, data, graph, manifest, placement, reconcile, render, snapshot
+from pgconvoy import (
+    accounting,
+    catalog,
+    contracts,
+    data,
+    graph,
+    manifest,
+    placement,
+    reconcile,
+    render,
+    requirements,
+    roles,
+    snapshot,
+)
 from pgconvoy.archive import Archive, DumpFailed, DumpOptions, merge, start
 from pgconvoy.artifacts import file_entries, manifest_json, migration_order_md
 from pgconvoy.catalog.model import Name
@@ -100,8 +113,10 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
             result = reconcile.reconcile(cat, loaded, warn_error=warn_error)
             if result.layout is None or result.errors:
                 return CompileResult(loaded, result.findings, target, ())
+            created_roles = roles.from_specs(loaded.project.roles)
             schema = schema_side(conn, dumped(), cat, result.layout, excluded=result.excluded,
-                                 owners=loaded.project.owners == "keep", platform_schemas=covered.platform_schemas)
+                                 owners=loaded.project.owners == "keep", platform_schemas=covered.platform_schemas,
+                                 roles=created_roles)
             judged, matched = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint, r.subject)
                                                        for r in schema.findings],
                                               warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
@@ -121,8 +136,11 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 g = graph.build(cat)
                 files = file_entries(staging, result.layout, data_files, data.sequence_names(cat, result.layout),
                                      schema.batches)
+                needs = requirements.read(conn, cat, result.layout, schema.placement,
+                                          owners=loaded.project.owners == "keep",
+                                          created_roles=[r.doc() for r in created_roles])
                 doc = manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
-                                    schema.placement, rows=rows)
+                                    schema.placement, rows=rows, requires=needs)
                 (staging / MANIFEST_JSON).write_text(contracts.dump(contracts.ManifestDoc, doc), encoding="utf-8")
                 (staging / MIGRATION_ORDER).write_text(
                     migration_order_md(cat, g, loaded, result.layout, findings, files, data_files),
@@ -174,7 +192,7 @@ def take_archive(conninfo: str, covered: catalog.Scope) -> Archive:
 
 def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Catalog, layout: Layout, *,
                 excluded: frozenset[Name] = frozenset(), owners: bool = False,
-                platform_schemas: tuple[str, ...] = ()) -> SchemaSide:
+                platform_schemas: tuple[str, ...] = (), roles: tuple[roles.Role, ...] = ()) -> SchemaSide:
     """pg_dump's archive placed into files and accounted for; `conn` must see the archive's snapshot (it
     reads the objects to account for)."""
     objects = read_objects(conn, [s.name for s in cat.schemas], list(platform_schemas))
@@ -185,7 +203,7 @@ def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Ca
                                                platform_schemas=frozenset(platform_schemas)))
     findings = tuple(accounting.account(objects, archive, placed, excluded))
     batches: dict[str, list[render.Batch]] = {}
-    files = render.render_schema(placed, cat, layout, render.Options(owners=owners), batches)
+    files = render.render_schema(placed, cat, layout, render.Options(owners=owners, roles=roles), batches)
     return SchemaSide(placed, files, findings, large_objects, batches)
 
 

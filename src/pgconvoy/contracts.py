@@ -160,6 +160,49 @@ class RunSettingsDoc(_Doc):
         "run one major version)")
 
 
+RoleUse = Literal["grant", "grantor", "policy", "default_privileges", "owner", "member"]
+
+
+class RequiredRoleDoc(_Doc):
+    """A role the files name: it must exist on the target (or be one `roles:` creates)."""
+
+    name: str
+    named_by: list[RoleUse] = Field(description="grant: a grantee; grantor: restores its own grants; policy: a "
+                                    "policy's role; default_privileges: ALTER DEFAULT PRIVILEGES FOR ROLE; owner: "
+                                    "ALTER ... OWNER TO (owners: keep); member: a `roles:` membership")
+    foreign_grantor: bool = Field(False, description="it granted on objects it does not own: pg_dump restores "
+                                  "those grants under SET SESSION AUTHORIZATION, which needs a superuser")
+
+
+class CreatedRoleDoc(_Doc):
+    """A role of project.yml `roles:`, created by the shared schema file when missing."""
+
+    name: str
+    attributes: list[str] = Field(description="as CREATE ROLE spells them: LOGIN, NOINHERIT, CREATEDB, ...")
+    member_of: list[str]
+
+
+class RequiredExtensionDoc(_Doc):
+    name: str
+    version: str = Field(description="the source's version (CREATE EXTENSION installs the target's default)")
+    schema_: str = Field(alias="schema")
+
+
+class RequiresDoc(_Doc):
+    """What the migration needs of a target, read from the source's catalog at compile: what `preflight`
+    looks for on a target before anything is written."""
+
+    creates_schemas: list[str] = Field(description="CREATE SCHEMA: needs CREATE on the database")
+    uses_schemas: list[str] = Field(description="schemas it creates objects in without creating them")
+    extensions: list[RequiredExtensionDoc]
+    roles: list[RequiredRoleDoc]
+    creates_roles: list[CreatedRoleDoc] = Field(default_factory=list)
+    tables: int = Field(ge=0, description="tables it creates")
+    locks: int = Field(ge=0, description="relations the file locking the most locks in its transaction (tables, "
+                       "their TOAST tables, indexes, sequences, referenced tables)")
+    locks_file: str | None = Field(None, description="that file")
+
+
 class ManifestDoc(_Doc):
     """target/manifest.json."""
 
@@ -176,6 +219,8 @@ class ManifestDoc(_Doc):
     findings: list[FindingDoc]
     files: list[FileDoc]
     not_migrated: list[NotMigratedDoc]
+    requires: RequiresDoc | None = Field(None, description="what a target needs (absent: compiled before it was "
+                                         "recorded; preflight then checks less)")
 
 
 class FileRunDoc(_Doc):

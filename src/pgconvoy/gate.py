@@ -129,7 +129,7 @@ def check_scratch(project_dir: Path, loaded: LoadedProject, options: ScratchOpti
     with scratch.scratch_database(options.kind, url=options.url, image=options.image) as target:
         with connect(source) as src:
             cat = catalog.introspect(src, catalog.Options(schemas=tuple(loaded.project.schemas), rows="none"))
-            scratch.prepare(target, src, cat)
+            scratch.prepare(target, src, cat, declared=[r.name for r in loaded.project.roles])
         try:
             runner.run(target, project_dir / loaded.project.target, progress=progress)
         except runner.RunFailed as exc:  # the scratch database is thrown away: there is nothing to resume

@@ -3,7 +3,9 @@ existing manifests unless forced."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,8 +22,10 @@ SECRET_NOTE = ("# source: the connection string given to init carries a secret (
 ENV_ONLY = "{{ env_var('PGCONVOY_SOURCE') }}"
 
 
-def write(directory: Path, catalog: Catalog, graph: FkGraph, source: str, *, force: bool) -> list[Path]:
-    """Write the manifests; return the files written, in order."""
+def write(directory: Path, catalog: Catalog, graph: FkGraph, source: str, *, force: bool,
+          roles: Sequence[dict[str, Any]] = ()) -> list[Path]:
+    """Write the manifests; return the files written, in order. `roles`: project.yml `roles:`, as
+    `roles.proposed` reads them from the source."""
     groups_dir = directory / "groups"
     existing = [p for p in [directory / "project.yml", *sorted(groups_dir.glob("*.y*ml"))] if p.exists()]
     if existing and not force:
@@ -39,6 +43,8 @@ def write(directory: Path, catalog: Catalog, graph: FkGraph, source: str, *, for
     secrets = secret_keys(source)
     project = propose.project_data(catalog, source, bool(secrets))
     project["source"] = project_source(source)
+    if roles:
+        project["roles"] = list(roles)
     written = [_dump(directory / "project.yml", header + (SECRET_NOTE.format(keys=", ".join(secrets))
                                                           if secrets else ""), project)]
     written += [_dump(groups_dir / name, header, data) for name, data in files]

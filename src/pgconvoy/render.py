@@ -23,6 +23,7 @@ from functools import cache
 
 import jinja2
 
+from pgconvoy import roles as roles_
 from pgconvoy import sqlfile
 from pgconvoy.archive import Entry
 from pgconvoy.catalog.model import Catalog, ForeignKey, Name
@@ -55,6 +56,7 @@ _OWNED_BY_DROP = frozenset({"AGGREGATE", "FUNCTION", "OPERATOR", "OPERATOR CLASS
 @dataclass(frozen=True)
 class Options:
     owners: bool = False  # `owners: keep`: ALTER ... OWNER TO the source's owner
+    roles: tuple[roles_.Role, ...] = ()  # project.yml `roles:`, created first in the shared file
 
 
 @dataclass
@@ -87,6 +89,8 @@ def render_schema(placement: Placement, catalog: Catalog, layout: Layout, option
     files = {name: _render_file(name, entries, placement, catalog, layout, options)
              for name, entries in placement.files.items()
              if name != post_data_file(layout, "finish") and name not in batched}
+    if options.roles and SHARED_FILE not in files:
+        files[SHARED_FILE] = _render_file(SHARED_FILE, [], placement, catalog, layout, options)
     for name, kind in batched.items():
         if placement.files.get(name):
             files[name], found = _render_batched(name, placement.files[name], placement, catalog, layout, options,
@@ -125,6 +129,7 @@ def _render_file(name: str, entries: list[Placed], placement: Placement, catalog
     created = [p for p in entries if _carries_privileges(p)]
     context = _header(name, catalog, _holds(name, layout)) | {
         "blocks": blocks,
+        "roles": roles_.render(options.roles) if options.roles and name == SHARED_FILE else "",
         "reset": [p.obj.address for p in created if p.obj is not None],
         "privileges_file": post_data_file(layout, "privileges"),
         "owners": [o for p in entries if options.owners for o in _owner_statements(p.entry)],
@@ -274,6 +279,11 @@ def _carries_privileges(placed: Placed) -> bool:
     if obj is None or placed.entry.desc in _NOT_CREATING or obj.key[0] not in _WITH_PRIVILEGES:
         return False
     return obj.key[0] != PG_CLASS or obj.relkind in _RELKINDS_WITH_PRIVILEGES
+
+
+def owner_of(entry: Entry) -> str | None:
+    """The role `owners: keep` makes the entry's owner (ALTER ... OWNER TO), None when it sets none."""
+    return entry.owner if _owner_statements(entry) else None
 
 
 def _owner_statements(entry: Entry) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 
 from pgconvoy import embedded, samples
+from pgconvoy.catalog import roles
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.errors import ConnectionFailed, PgConvoyError
 
@@ -58,15 +59,17 @@ def scratch_database(kind: ScratchKind = "embedded", *, url: str | None = None,
                 _stop(Path(tmp) / "pgdata")
 
 
-def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> list[str]:
+def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog,
+            declared: Collection[str] = ()) -> list[str]:
     """Supabase stand-ins when the source has them, stand-ins for the roles the migration's grants and
-    policies name, then the external rows migrated tables reference. Returns the roles it created."""
+    policies name (but those project.yml `roles:` declares: the files create them, as on the target), then
+    the external rows migrated tables reference. Returns the roles it created."""
     external = sorted({(fk.ref_table, fk.ref_columns) for fk in catalog.foreign_keys if fk.external})
     with psycopg.connect(target) as conn:
         if _is_supabase(source):
             conn.execute(samples.sql_text(samples.STUB).encode())
         conn.commit()
-        created = _role_stand_ins(source, conn, [s.name for s in catalog.schemas])
+        created = _role_stand_ins(source, conn, [s.name for s in catalog.schemas], set(declared))
         conn.commit()
         for table, columns in external:
             _copy_keys(source, conn, table, columns)
@@ -74,36 +77,10 @@ def prepare(target: str, source: psycopg.Connection[Any], catalog: Catalog) -> l
     return created
 
 
-# Every role a grant (on the schemas, their objects and columns, default privileges) or a policy of the
-# migrated schemas names: the GRANTs and CREATE POLICYs of target/ fail on a server without them.
-_NAMED_ROLES = """
-WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ANY(%(schemas)s)),
-acl AS (
-  SELECT nspacl AS a FROM pg_catalog.pg_namespace WHERE oid IN (SELECT oid FROM s)
-  UNION ALL SELECT relacl FROM pg_catalog.pg_class WHERE relnamespace IN (SELECT oid FROM s)
-  UNION ALL SELECT attacl FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-            WHERE c.relnamespace IN (SELECT oid FROM s) AND a.attacl IS NOT NULL
-  UNION ALL SELECT proacl FROM pg_catalog.pg_proc WHERE pronamespace IN (SELECT oid FROM s)
-  UNION ALL SELECT typacl FROM pg_catalog.pg_type WHERE typnamespace IN (SELECT oid FROM s)
-  UNION ALL SELECT defaclacl FROM pg_catalog.pg_default_acl
-  UNION ALL SELECT lomacl FROM pg_catalog.pg_largeobject_metadata
-),
-named AS (
-  SELECT (pg_catalog.aclexplode(a)).grantee AS role FROM acl WHERE a IS NOT NULL
-  UNION SELECT (pg_catalog.aclexplode(a)).grantor FROM acl WHERE a IS NOT NULL
-  UNION SELECT unnest(p.polroles) FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
-        WHERE c.relnamespace IN (SELECT oid FROM s)
-  UNION SELECT defaclrole FROM pg_catalog.pg_default_acl
-)
-SELECT r.rolname FROM named JOIN pg_catalog.pg_roles r ON r.oid = named.role
-WHERE r.rolname !~ '^pg_' ORDER BY 1
-"""
-
-
 def _role_stand_ins(source: psycopg.Connection[Any], target: psycopg.Connection[Any],
-                    schemas: list[str]) -> list[str]:
+                    schemas: list[str], declared: set[str]) -> list[str]:
     """CREATE ROLE ... NOLOGIN for each role the migration names that the scratch server lacks."""
-    names = [str(r[0]) for r in source.execute(_NAMED_ROLES.encode(), {"schemas": schemas}).fetchall()]
+    names = [r.name for r in roles.named_roles(source, schemas) if r.name not in declared]
     source.rollback()
     present = {str(r[0]) for r in target.execute("SELECT rolname FROM pg_catalog.pg_roles").fetchall()}
     created = [n for n in names if n not in present]

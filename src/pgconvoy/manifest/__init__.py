@@ -31,6 +31,7 @@ from pgconvoy.manifest.models import (
     LintLevel,
     Project,
     RlsSpec,
+    RoleSpec,
     Rows,
     TableItem,
     TableSpec,
@@ -55,7 +56,7 @@ __all__ = [
     "CHECKS_DIR", "GROUPS_DIR", "GROUP_FILE", "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "PROJECT_FILE",
     "CheckDefaults", "CheckSpec", "ChecksFile", "DataOptions", "Expect", "GroupManifest", "Ignore",
     "IndexSpec", "Lines", "LintLevel", "LoadedCheck", "LoadedGroup", "LoadedProject", "ManifestError",
-    "Path_", "Project", "RlsSpec", "Rows", "TableItem", "TableSpec", "Threshold", "Timeouts",
+    "Path_", "Project", "RlsSpec", "RoleSpec", "Rows", "TableItem", "TableSpec", "Threshold", "Timeouts",
     "describe_errors", "dump_group", "dump_project", "group_data", "json_schema", "load_project",
     "milliseconds", "read_file", "read_yaml", "size_bytes",
 ]

@@ -223,6 +223,27 @@ class Ignore(BaseModel):
     reason: str = Field(min_length=1, description="why it is fine: reviewers read it")
 
 
+def _no_password(value: Any) -> Any:
+    if isinstance(value, dict) and any(str(k).lower() in ("password", "encrypted_password") for k in value):
+        raise fail("a role's password is never written into a migration: set it on the target")
+    return value
+
+
+class RoleSpec(BaseModel):
+    """A role of the application, created on the target when missing (never altered, never a password)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=63)
+    login: bool = False
+    inherit: bool = True
+    createdb: bool = False
+    createrole: bool = False
+    bypassrls: bool = False
+    connection_limit: int = Field(-1, ge=-1)
+    member_of: list[Annotated[str, Field(min_length=1, max_length=63)]] = Field(
+        default_factory=list, description="roles it is granted membership in (platform roles allowed)")
+
+
 class Project(BaseModel):
     """`project.yml`."""
 
@@ -239,6 +260,8 @@ class Project(BaseModel):
     owners: Literal["none", "keep"] = Field(
         "none", description="none: objects belong to the role that runs the migration (managed targets have "
         "roles of their own); keep: ALTER ... OWNER TO the source's owners")
+    roles: list[Annotated[RoleSpec, BeforeValidator(_no_password, json_schema_input_type=RoleSpec)]] = Field(
+        default_factory=list, description="the application's roles, created on the target when missing")
     target: str = "target"
     check_defaults: CheckDefaults = Field(default_factory=lambda: CheckDefaults(),
                                           description="severity, warn_if, error_if of custom checks that set none")

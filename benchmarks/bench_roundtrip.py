@@ -473,6 +473,7 @@ def run_pg15(work: Path, counts: dict[str, int], dims: int, env: dict[str, str],
     steps = [measure(f"pgcopydb clone --table-jobs {jobs} --index-jobs {jobs}",
                      ["pgcopydb", "clone", "--source", source, "--target", target, "--dir", str(copy_dir),
                       "--table-jobs", str(jobs), "--index-jobs", str(jobs), "--no-owner", "--skip-extensions",
+                      "--drop-if-exists",
                       "--filters", str(_pgcopydb_filters(work))], env | {"PATH": f"{PG15_BIN}:{env['PATH']}"}, log)]
     results.append(("pgcopydb (PG15)", steps, equal(source, target), du(copy_dir)))
     shutil.rmtree(copy_dir, ignore_errors=True)
@@ -506,7 +507,7 @@ def run_pg15(work: Path, counts: dict[str, int], dims: int, env: dict[str, str],
 def _pgcopydb_filters(work: Path) -> Path:
     """pgcopydb copies schema public only, as the others do (the Supabase stub is on every target)."""
     path = work / "pgcopydb-filters.ini"
-    path.write_text("[exclude-schema]\nauth\nstorage\nextensions\n")
+    path.write_text("[include-only-schema]\npublic\n")
     return path
 
 
@@ -535,6 +536,7 @@ def main() -> None:
     parser.add_argument("--dims", type=int, default=1536, help="dimensions of the embeddings (pgvector)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="workers of every tool")
     parser.add_argument("--no-pg15", action="store_true", help="skip the PostgreSQL 15 rows (pgcopydb)")
+    parser.add_argument("--pg15-only", action="store_true", help="only the PostgreSQL 15 rows")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pgconvoy-roundtrip-", dir=args.workdir))
     log = work / "commands.log"
@@ -547,13 +549,14 @@ def main() -> None:
         source = embedded.create_database(base, "bench_source", replace=True)
         counts = row_counts(args.size_gb)
         started = time.perf_counter()
-        generate(source, counts, args.dims)
-        size = database_size(source)
-        print(f"source: {size / 2**30:.2f} GiB ({size:,} bytes, pg_database_size), generated in "
-              f"{time.perf_counter() - started:.0f}s; rows: "
-              + ", ".join(f"{t} {n:,}" for t, n in table_rows(source).items()), flush=True)
+        if not args.pg15_only:
+            generate(source, counts, args.dims)
+            size = database_size(source)
+            print(f"source: {size / 2**30:.2f} GiB ({size:,} bytes, pg_database_size), generated in "
+                  f"{time.perf_counter() - started:.0f}s; rows: "
+                  + ", ".join(f"{t} {n:,}" for t, n in table_rows(source).items()), flush=True)
         results = []
-        for label, runner in (
+        methods = () if args.pg15_only else (
             ("pgconvoy (project defaults)", lambda: run_pgconvoy(base, source, work, env, log, "defaults", {},
                                                                  args.jobs)),
             ("pgconvoy streaming (run --source)",
@@ -564,7 +567,8 @@ def main() -> None:
                                                        jobs=args.jobs)),
             ("pg_dump -Z0/pg_restore", lambda: run_pg_dump(base, source, work, env, log, label="z0",
                                                           extra=["-Z0"], jobs=args.jobs)),
-        ):
+        )
+        for label, runner in methods:
             steps, target, files = runner()
             print(f"  {label}: " + ", ".join(f"{s.name} {s.seconds:.1f}s" for s in steps), flush=True)
             results.append((label, steps, equal(source, target), files))

@@ -85,6 +85,14 @@ def types_project(tmp_path: Path) -> Path:
     return project
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_binary_where_the_types_allow_it_text_elsewhere(new_db: DatabaseFactory, tmp_path: Path) -> None:
     source = new_db()
     run_sql(source, TYPES)
@@ -145,9 +153,15 @@ def test_a_streaming_run_killed_mid_copy_resumes_to_the_same_data(new_db: Databa
         else:
             pytest.fail("the run never loaded the small table")
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, signal.SIGKILL)  # the run only: its workers must die with it
         proc.wait()
+    for _ in range(40):  # a worker left running would finish the big table and commit it
+        if query(target, "select count(*) from big")[0][0]:
+            break
+        time.sleep(0.25)
     assert query(target, "select count(*) from big")[0][0] == 0  # its transaction died with the run
+    assert not query(target, "select file from pgconvoy.applied where file like '%#rows:public.big'")
+    os.killpg(proc.pid, signal.SIGKILL) if _group_alive(proc.pid) else None
     resumed = invoke("run", "--project-dir", str(project), "--target", target, "--source", source, "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert query(target, "select count(*) from big")[0][0] == 400000

@@ -5,6 +5,8 @@ side hold the interpreter lock, and each worker opens its own connections."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -27,7 +29,8 @@ class Workers:
             on_done: Callable[[R], None] | None = None) -> list[R]:
         """`function` over `jobs` in the workers, in submission order; a worker that died gives `failed`."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=die_with_parent)
         submitted: list[tuple[J, Future[R]]] = []
         for job in jobs:
             future = self._pool.submit(function, job)
@@ -47,6 +50,20 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def die_with_parent() -> None:
+    """In a worker: be killed when the run that started it dies (SIGKILL, out of memory). Otherwise the
+    worker would finish and commit its table after the run is gone, beside the run that resumes it."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the parent died before the call
+        os._exit(1)
 
 
 def _reporting(on_done: Callable[[Any], None]) -> Callable[[Future[Any]], None]:

@@ -51,7 +51,7 @@ def test_manifest_and_run_results_match_the_published_schemas(compiled: tuple[st
 
 
 @pytest.mark.parametrize(("change", "said"), [
-    (lambda doc: doc | {"version": 2}, "is of version 2, this pgconvoy reads version 4"),
+    (lambda doc: doc | {"version": 2}, "is of version 2, this pgconvoy reads version 5"),
     (lambda doc: {k: v for k, v in doc.items() if k != "compile_id"}, "compile_id: Field required"),
     (lambda doc: doc | {"files": [{k: v for k, v in doc["files"][0].items() if k != "step"}]}, "files.0.step"),
 ])

@@ -294,3 +294,35 @@ def test_roles_of_the_project_the_role_cannot_create(new_db: DatabaseFactory, tm
     assert list(_kinds(found, "grant_privilege")) == [f"{parent} -> {declared}"]
     run_sql(pg_server, f'ALTER ROLE "{user}" CREATEDB; GRANT "{parent}" TO "{user}" WITH ADMIN OPTION')
     assert _preflight(_as(target, user), plan) == []
+
+
+PLATFORM = """
+create schema auth;
+create table auth.users (id uuid primary key, email text, phone text);
+create table auth.identities (id uuid primary key, user_id uuid not null references auth.users, provider text);
+create table public.profiles (id uuid primary key references auth.users, name text);
+"""
+
+
+def test_platform_data_tables_missing_short_of_a_column_or_closed_to_the_role(
+        new_db: DatabaseFactory, tmp_path: Path, pg_server: str, roles: list[str]) -> None:
+    source = new_db(sql=PLATFORM)
+    plan = _compile(tmp_path, source, project="platform_data: [auth.users, auth.identities]")
+    assert plan.requires is not None
+    assert [(str(n), cols) for n, cols in plan.requires.platform_tables] == [
+        ("auth.users", ("id", "email", "phone")), ("auth.identities", ("id", "user_id", "provider"))]
+    # an older platform: no phone column, no identities table; a role that may read users but not insert
+    target = new_db(sql="create schema auth; create table auth.users (id uuid primary key, email text);")
+    user = new_role(roles, pg_server, "LOGIN")
+    run_sql(target, f'grant usage on schema auth, public to "{user}"; grant select on auth.users to "{user}"; '
+                    f'grant create on schema public to "{user}"')
+    found = _preflight(_as(target, user), plan)
+    assert set(_kinds(found, "platform_table")) == {"auth.identities"}
+    assert "phone" in _kinds(found, "platform_columns")["auth.users"].message
+    assert "cannot INSERT" in _kinds(found, "platform_privilege")["auth.users"].message
+    # what a platform of the source's version gives: nothing to report
+    run_sql(target, "alter table auth.users add column phone text; create table auth.identities (id uuid primary key,"
+                    " user_id uuid not null references auth.users, provider text); "
+                    f'grant insert on auth.users, auth.identities to "{user}"')
+    found = _preflight(_as(target, user), plan)
+    assert not [f for f in found if f.kind.startswith("platform")], found

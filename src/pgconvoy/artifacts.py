@@ -34,7 +34,7 @@ def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileI
     also lists the tables it loads with their rows (and the rows its second passes copy) and its COPY
     steps (what `run --source` streams instead); the sequences file lists its sequences."""
     steps = {SHARED_FILE: "schema", ROLLBACK_FILE: "rollback"}
-    steps |= {g.schema_file: "schema" for g in layout.groups} | {g.data_file: "data" for g in layout.groups}
+    steps |= {g.schema_file: "schema" for g in layout.groups} | {g.data_file: "data" for g in layout.data_groups}
     steps |= {post_data_file(layout, s): "post" for s in POST_STEPS}
     loads = {f.file: f for f in data_files}
     entries = []
@@ -47,6 +47,8 @@ def file_entries(directory: Path, layout: Layout, data_files: Sequence[DataFileI
             entry["loads"] = [{"schema": t.table.schema, "table": t.table.name, "rows": t.rows,
                                "second_pass_rows": t.restored} for t in loads[name].tables]
             entry["stream"] = [_step(s) for s in loads[name].steps]
+            if layout.platform_group is not None and name == layout.platform_group.data_file:
+                entry["platform"] = True
         if batches and name in batches:
             entry["batches"] = [{"kind": b.kind, "statements": b.statements}
                                 | ({"schema": b.table.schema, "table": b.table.name} if b.table else {})
@@ -63,7 +65,8 @@ def _step(step: StreamStep) -> dict[str, Any]:
             "rows": step.rows} | ({"offset": step.offset, "length": step.length, "sha256": step.sha256}
                                   if step.offset is not None else {}) | (
         {"part": {"by": step.part.by, "lower": step.part.lower, "upper": step.part.upper, "index": step.part.index,
-                  "of": step.part.of}} if step.part is not None else {})
+                  "of": step.part.of}} if step.part is not None else {}) | (
+        {"on_conflict": step.on_conflict} if step.on_conflict is not None else {})
 
 
 def compile_id(files: Sequence[dict[str, Any]]) -> str:

@@ -340,14 +340,27 @@ def _steps_table(console: Console, target_dir: Path, result: Any) -> None:
 @click.argument("b", metavar="B")
 @schemas_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--platform-data", "platform_data", default=None, metavar="TABLES",
+              help="platform tables whose rows are compared too, comma-separated (default: project.yml "
+              "platform_data: of --project-dir, when it has one)")
+@click.option("--project-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
 @user_errors
-def compare(a: str, b: str, schemas: tuple[str, ...] | None, fmt: str) -> None:
+def compare(a: str, b: str, schemas: tuple[str, ...] | None, fmt: str, platform_data: str | None,
+            project_dir: Path | None) -> None:
     """Compare two databases: rows and content checksums per table, schema, policies, sequence positions.
 
     Exit 0 when they are the same, 1 when anything differs, 2 when the comparison cannot run."""
     from pgconvoy import compare as comparing
+    from pgconvoy import manifest, platformdata
+    from pgconvoy.catalog.model import Name
 
-    result = comparing.compare_urls(a, b, schemas=schemas)
+    if platform_data is not None:
+        tables = [Name.parse(t.strip()) for t in platform_data.split(",") if t.strip()]
+    elif project_dir is not None:
+        tables = platformdata.names(manifest.load_project(project_dir))
+    else:
+        tables = []
+    result = comparing.compare_urls(a, b, schemas=schemas, platform_tables=tables)
     if fmt == "json":
         click.echo(comparing.to_json(result))
     else:

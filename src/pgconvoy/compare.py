@@ -78,21 +78,42 @@ class _Digest:
 
 
 def compare(
-    a_conn: psycopg.Connection[Any], b_conn: psycopg.Connection[Any], *, schemas: Sequence[str] | None = None
+    a_conn: psycopg.Connection[Any], b_conn: psycopg.Connection[Any], *, schemas: Sequence[str] | None = None,
+    platform_tables: Sequence[Name] = (),
 ) -> Comparison:
-    """Compare the databases behind two connections (the schemas given, or every non-managed one)."""
+    """Compare the databases behind two connections (the schemas given, or every non-managed one).
+    `platform_tables`: tables of the platform's schemas whose rows are compared too (platform_data), their
+    schema being the platform's."""
     options = catalog.Options(schemas=tuple(schemas) if schemas is not None else None, rows="none")
     cat_a, cat_b = catalog.introspect(a_conn, options), catalog.introspect(b_conn, options)
-    columns = _shared_columns(cat_a, cat_b)
-    digests_a = table_digests(a_conn, cat_a.tables, columns)
-    digests_b = table_digests(b_conn, cat_b.tables, columns)
-    tables = _table_comparisons(cat_a, cat_b, digests_a, digests_b)
+    rows_a = (*cat_a.tables, *_platform_tables(a_conn, platform_tables))
+    rows_b = (*cat_b.tables, *_platform_tables(b_conn, platform_tables))
+    data_a, data_b = replace(cat_a, tables=rows_a), replace(cat_b, tables=rows_b)
+    columns = _shared_columns(data_a, data_b)
+    digests_a = table_digests(a_conn, rows_a, columns)
+    digests_b = table_digests(b_conn, rows_b, columns)
+    tables = _table_comparisons(data_a, data_b, digests_a, digests_b)
     archive_a, archive_b = _archive(a_conn, cat_a), _archive(b_conn, cat_b)
     if _major(archive_a) != _major(archive_b):
         archive_a, archive_b = _spelled_alike(archive_a), _spelled_alike(archive_b)
     return Comparison(tables=tables, differences=(
         *_data_differences(tables), *_large_object_differences(a_conn, b_conn),
         *schema_differences(archive_a, archive_b), *_sequence_differences(cat_a, cat_b)))
+
+
+def _platform_tables(conn: psycopg.Connection[Any], names: Sequence[Name]) -> tuple[Table, ...]:
+    """The named tables of the platform's schemas, those the side has."""
+    if not names:
+        return ()
+    schemas = sorted({n.schema for n in names})
+    present = {r[0] for r in conn.execute("SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY(%s)",
+                                          (schemas,)).fetchall()}
+    conn.rollback()
+    if not present:
+        return ()
+    found = catalog.introspect(conn, catalog.Options(schemas=tuple(sorted(present)), include_managed=True,
+                                                     rows="none"))
+    return tuple(t for t in found.tables if t.qualified in set(names))
 
 
 def _archive(conn: psycopg.Connection[Any], cat: Catalog) -> Archive:
@@ -155,12 +176,13 @@ def _large_object_differences(a: psycopg.Connection[Any], b: psycopg.Connection[
     return found
 
 
-def compare_urls(a_url: str, b_url: str, *, schemas: Sequence[str] | None = None) -> Comparison:
+def compare_urls(a_url: str, b_url: str, *, schemas: Sequence[str] | None = None,
+                 platform_tables: Sequence[Name] = ()) -> Comparison:
     """`compare` for two connection strings (or `sample:NAME`); connection errors raise ConnectionFailed."""
     from pgconvoy.connect import connect
 
     with connect(a_url) as a_conn, connect(b_url) as b_conn:
-        return compare(a_conn, b_conn, schemas=schemas)
+        return compare(a_conn, b_conn, schemas=schemas, platform_tables=platform_tables)
 
 
 def compare_exit_code(comparison: Comparison) -> int:

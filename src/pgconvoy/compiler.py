@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from pgconvoy import (
     graph,
     manifest,
     placement,
+    platformdata,
+    quote,
     reconcile,
     render,
     requirements,
@@ -107,10 +109,12 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
     holding the new target/, the findings and what was selected."""
     previous = selection.previous_state(select.state) if select is not None and select.state is not None else None
     options = catalog.Options(schemas=tuple(loaded.project.schemas))
+    platform_tables = platformdata.names(loaded)
     with connect(url) as conn:
         covered = catalog.scope(conn, options)
         timeouts = loaded.project.timeouts.compile
-        with snapshot.locked(conn, covered.tables, lock_timeout_ms=manifest.milliseconds(timeouts.lock),
+        locked = (*covered.tables, *_existing(conn, platform_tables))
+        with snapshot.locked(conn, locked, lock_timeout_ms=manifest.milliseconds(timeouts.lock),
                              statement_timeout_ms=manifest.milliseconds(timeouts.statement)) as snapshot_id, \
                 _archive(resolve(url), covered, snapshot_id) as dumped:
             cat = catalog.read(conn, options)
@@ -120,6 +124,7 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
             result = reconcile.reconcile(cat, loaded, warn_error=warn_error)
             if result.layout is None or result.errors:
                 return CompileResult(loaded, result.findings, target, ())
+            platform = platformdata.read(conn, loaded)
             created_roles = roles.from_specs(loaded.project.roles)
             g = graph.build(cat)
             states = selection.table_states(cat, loaded, result.layout)
@@ -141,26 +146,31 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 wanted = {t for tables in schema.needs.values() for t in tables}
                 selected = selection.Selection(selected.requested,
                                                frozenset(selection.needs(selected.tables | wanted, universe)))
-            judged, matched = reconcile.judge(loaded, [(r.code, r.message, r.table, r.hint, r.subject)
-                                                       for r in schema.findings],
+            raw = [(r.code, r.message, r.table, r.hint, r.subject) for r in schema.findings]
+            raw += platformdata.unlisted_references(platform) if platform is not None else []
+            judged, matched = reconcile.judge(loaded, raw,
                                               warn_error=warn_error, where=reconcile.table_lines(loaded, result.layout))
             judged += reconcile.unused_ignores(loaded, result.ignored | matched, warn_error=warn_error)
             findings = reconcile.ordered((*result.findings, *judged))
             if any(f.severity == "error" for f in judged):
                 return CompileResult(loaded, findings, target, ())
+            layout = replace(layout, platform=platformdata.order(platform),
+                             on_conflict=loaded.project.platform_data.on_conflict)
+            data_cat = platformdata.merged(cat, platform)
             staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target.parent))
             try:
                 (staging / TARGET_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
                 for name, text in schema.files.items():
                     (staging / name).write_text(text, encoding="utf-8")
                 rows = loaded.project.data.rows
-                data_files = data.write_data(conn, cat, layout, staging, progress=console,
+                data_files = data.write_data(conn, data_cat, layout, staging, progress=console,
                                              large_objects=schema.large_objects, counted=True, rows=rows,
                                              split_larger_than=_split(loaded))
-                files = file_entries(staging, layout, data_files, data.sequence_names(cat, layout), schema.batches)
+                files = file_entries(staging, layout, data_files, data.sequence_names(data_cat, layout),
+                                     schema.batches)
                 needs = requirements.read(conn, cat, layout, schema.placement,
                                           owners=loaded.project.owners == "keep",
-                                          created_roles=[r.doc() for r in created_roles])
+                                          created_roles=[r.doc() for r in created_roles], platform=platform)
                 doc = manifest_json(cat, g, loaded, layout, findings, files, data_files, describe(url),
                                     schema.placement, rows=rows, requires=needs, state=selection.state_doc(states),
                                     selection=_selection_doc(select, selected, universe) if selected else None)
@@ -177,6 +187,14 @@ def _compile(loaded: manifest.LoadedProject, url: str, target: Path, warn_error:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
     return staging, findings, selected
+
+
+def _existing(conn: psycopg.Connection[Any], names: list[Name]) -> list[Name]:
+    """Those of `names` that are tables of the source (compile's snapshot names the others)."""
+    found = [n for n in names if conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
+                                              (quote.qualified(n),)).fetchone() == (True,)]
+    conn.rollback()
+    return found
 
 
 def _selection_doc(request: selection.Request | None, selected: selection.Selection,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pgconvoy.errors import PgConvoyError
 
-MANIFEST_VERSION = 4
+MANIFEST_VERSION = 5
 RUN_RESULTS_VERSION = 2
 
 Step = Literal["schema", "data", "post", "validate", "rollback", "report"]
@@ -76,6 +76,9 @@ class StreamStepDoc(_Doc):
     length: int | None = Field(None, ge=0)
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="of those bytes, checked as they load")
     part: PartDoc | None = None
+    on_conflict: Literal["error", "skip-existing"] | None = Field(
+        None, description="rows into a platform table (project.yml platform_data): skip-existing keeps the "
+        "target's row where it holds the key already; error fails on it")
 
 
 class BatchDoc(_Doc):
@@ -109,6 +112,9 @@ class FileDoc(_Doc):
     sequences: list[SequenceDoc] | None = None
     batches: list[BatchDoc] | None = None
     objects: list[ObjectDoc] | None = None
+    platform: bool = Field(False, description="a data file of rows into the platform's existing tables "
+                           "(platform_data): loaded first, in foreign-key order, in one transaction, into tables "
+                           "the target may already hold rows in")
 
 
 class TableDoc(_Doc):
@@ -188,6 +194,14 @@ class RequiredExtensionDoc(_Doc):
     schema_: str = Field(alias="schema")
 
 
+class PlatformTableDoc(_Doc):
+    """A platform table of platform_data: it must exist on the target with these columns, and take INSERT."""
+
+    schema_: str = Field(alias="schema")
+    table: str
+    columns: list[str] = Field(description="the columns the rows carry (generated ones are left out)")
+
+
 class RequiresDoc(_Doc):
     """What the migration needs of a target, read from the source's catalog at compile: what `preflight`
     looks for on a target before anything is written."""
@@ -197,6 +211,8 @@ class RequiresDoc(_Doc):
     extensions: list[RequiredExtensionDoc]
     roles: list[RequiredRoleDoc]
     creates_roles: list[CreatedRoleDoc] = Field(default_factory=list)
+    platform_tables: list[PlatformTableDoc] = Field(
+        default_factory=list, description="the platform's tables it loads rows into (platform_data)")
     tables: int = Field(ge=0, description="tables it creates")
     locks: int = Field(ge=0, description="relations the file locking the most locks in its transaction (tables, "
                        "their TOAST tables, indexes, sequences, referenced tables)")
@@ -228,7 +244,7 @@ class SelectionDoc(_Doc):
 class ManifestDoc(_Doc):
     """target/manifest.json."""
 
-    version: Literal[4]
+    version: Literal[5]
     compile_id: str
     project: str
     source: SourceDoc

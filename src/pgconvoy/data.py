@@ -51,7 +51,7 @@ from pgconvoy.catalog.model import Catalog, ForeignKey, Name, Table
 from pgconvoy.checks.data import orphans_sql
 from pgconvoy.errors import PgConvoyError
 from pgconvoy.graph import load_unit
-from pgconvoy.layout import DataFormat, Group, Layout
+from pgconvoy.layout import DataFormat, Group, Layout, OnConflict
 from pgconvoy.placement import post_data_file
 from pgconvoy.quote import one_line
 from pgconvoy.split import Part
@@ -60,6 +60,7 @@ INSERT_BATCH = 500  # rows per INSERT statement at most ...
 INSERT_BYTES = 8 << 20  # ... and bytes: 500 rows of 3 MB would make a statement over the server's 1 GB limit
 REPORT_ROWS = 2000
 VALIDATE_DIR = "validate"
+PLATFORM_TEMP = "pgconvoy_platform_rows"  # where skip-existing rows of a platform table land first
 
 # Output settings for the export and the matching input settings at the top of each data file:
 # values travel as text, so both sides must agree on how dates, intervals and bytes are spelled.
@@ -104,6 +105,7 @@ class StreamStep:
     length: int | None = None
     sha256: str | None = None
     part: Part | None = None  # one range of a table split for the parallel load
+    on_conflict: OnConflict | None = None  # rows into a platform table (platform_data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +204,10 @@ def write_data(
         empty = frozenset(t.qualified for t in catalog.tables if counted and catalog.exact_rows and t.rows == 0)
         binary = binary_safe_tables(conn, [t.qualified for _, tables in plan.groups for t in tables])
         exporter = _Exporter(conn, fmt, report, empty, binary, stream_only=rows == "stream")
+        exporter.on_conflict = {name: layout.on_conflict for name in layout.platform}
         if fmt == "copy":  # INSERT batches are for running by hand, one by one
-            exporter.parts = split.plan_parts(conn, [t for _, tables in plan.groups for t in tables],
-                                              split_larger_than)
+            exporter.parts = split.plan_parts(conn, [t for _, tables in plan.groups for t in tables
+                                                     if t.qualified not in exporter.on_conflict], split_larger_than)
         files = [exporter.group_file(target_dir, plan, i) for i in range(len(plan.groups))]
         if large_objects:
             with (target_dir / post_data_file(layout, "large-objects")).open("ab") as out:
@@ -213,7 +216,8 @@ def write_data(
     counts = {t.table: t for f in files for t in f.tables}
     for group, tables in plan.groups:
         path = target_dir / VALIDATE_DIR / f"{group.number:02d}-{group.name}.sql"
-        _write(path, _validation_sql(group, tables, counts, set(layout.tables), catalog))
+        _write(path, _validation_sql(group, tables, counts, {*layout.tables, *layout.platform}, catalog,
+                                     at_least=frozenset(layout.platform)))
     return files
 
 
@@ -222,7 +226,8 @@ def _plan(catalog: Catalog, layout: Layout) -> _Plan:
     in_layout = set(layout.tables)
     position = {name: i for i, name in enumerate(layout.tables)}
     plan = _Plan(groups=[])
-    for index, group in enumerate(layout.groups):
+    groups = layout.data_groups
+    for index, group in enumerate(groups):
         tables = []
         for name in group.tables:
             table = catalog.table(name)
@@ -240,7 +245,7 @@ def _plan(catalog: Catalog, layout: Layout) -> _Plan:
             if last <= position[name]:
                 plan.after_table[name] = restore
             else:
-                target = next(i for i, g in enumerate(layout.groups) if layout.tables[last] in g.tables)
+                target = next(i for i, g in enumerate(groups) if layout.tables[last] in g.tables)
                 plan.end_of_group.setdefault(max(target, index), []).append(restore)
         plan.groups.append((group, tables))
     return plan
@@ -294,6 +299,7 @@ class _Exporter:
         self.steps: list[StreamStep] = []
         self.last_range: tuple[int, int, str] | None = None  # (offset, length, sha256) of the last COPY data
         self.parts: dict[Name, list[Part]] = {}
+        self.on_conflict: dict[Name, OnConflict] = {}  # the platform's tables (platform_data)
 
     def group_file(self, target_dir: Path, plan: _Plan, index: int) -> DataFileInfo:
         group, tables = plan.groups[index]
@@ -342,11 +348,12 @@ class _Exporter:
         estimate = max(table.rows if table.rows is not None else table.estimated_rows or 0, 0)
         parts: list[Part | None] = list(self.parts.get(table.qualified, [])) or [None]
         total = 0
+        conflict = self.on_conflict.get(table.qualified)
         for part in parts:
             nulls = tuple(c for c in names if c in two_pass)
             self.steps.append(StreamStep("rows", table.qualified, tuple(names), nulls,
                                          only=table.kind == "table", binary=table.qualified in self.binary,
-                                         rows=estimate // len(parts), part=part))
+                                         rows=estimate // len(parts), part=part, on_conflict=conflict))
             label = comment if part is None else comment + f" (part {part.index} of {part.of})"
             if table.qualified in self.counted_empty or self.stream_only:
                 out.write((label + (": rows streamed\n" if self.stream_only else ": no rows\n")).encode())
@@ -358,10 +365,29 @@ class _Exporter:
             overriding = any(c.identity == "always" for c in columns)
             chosen = select if part is None else sql.SQL("{} WHERE {}").format(
                 select, split.where(part.by, part.lower, part.upper))
-            rows = self.rows(out, table, quote.qualified(table.qualified), names, chosen, overriding=overriding)
+            if conflict == "skip-existing":
+                rows = self._skipping_existing(out, table, names, chosen, overriding=overriding)
+            else:
+                rows = self.rows(out, table, quote.qualified(table.qualified), names, chosen, overriding=overriding)
             self._placed(rows)
             total += rows
         return total
+
+    def _skipping_existing(self, out: BinaryIO, table: Table, names: list[str], select: sql.Composed, *,
+                           overriding: bool) -> int:
+        """A platform table's rows through a temporary table, inserted but where the target holds the key
+        already (`platform_data: {on_conflict: skip-existing}`)."""
+        name = quote.qualified(table.qualified)
+        col_list = ", ".join(quote.ident(c) for c in names)
+        out.write(f"CREATE TEMPORARY TABLE {PLATFORM_TEMP} AS SELECT {col_list} FROM {name} WITH NO DATA;\n"
+                  .encode())
+        rows = self.rows(out, table, f"pg_temp.{PLATFORM_TEMP}", names, select, overriding=False)
+        placed = self.last_range
+        out.write(f"INSERT INTO {name} ({col_list}){' OVERRIDING SYSTEM VALUE' if overriding else ''} "
+                  f"SELECT {col_list} FROM pg_temp.{PLATFORM_TEMP} ON CONFLICT DO NOTHING;\n"
+                  f"DROP TABLE pg_temp.{PLATFORM_TEMP};\n".encode())
+        self.last_range = placed
+        return rows
 
     def _placed(self, rows: int) -> None:
         """The last step's rows as exported, and where its COPY data lies in the file."""
@@ -500,7 +526,7 @@ def _sequences_sql(conn: psycopg.Connection[Any], catalog: Catalog, layout: Layo
 
 def sequence_names(catalog: Catalog, layout: Layout) -> list[Name]:
     """The sequences whose positions the migration carries: those of its tables and the free-standing ones."""
-    tables = set(layout.tables)
+    tables = {*layout.tables, *layout.platform}
     unit = load_unit(catalog)
     return [seq.qualified for seq in catalog.sequences
             if seq.owned_by is None or unit(seq.owned_by[0]) in tables]
@@ -513,17 +539,19 @@ def sequence_position(conn: psycopg.Connection[Any], name: Name) -> tuple[int, b
 
 
 def _validation_sql(group: Group, tables: list[Table], counts: dict[Name, TableData], loaded: set[Name],
-                    catalog: Catalog) -> str:
-    """One query; every row it returns is a failed check (empty result: the group is whole)."""
+                    catalog: Catalog, at_least: frozenset[Name] = frozenset()) -> str:
+    """One query; every row it returns is a failed check (empty result: the group is whole). A table of
+    `at_least` (the platform's, which may hold rows of the target's own) must hold at least its rows."""
     checks = []
     for table in tables:
         data = counts[table.qualified]
         name = quote.qualified(table.qualified)
         only = "ONLY " if table.kind == "table" else ""
         label = quote.literal(name)
+        check, differs = ("'row count (at least)'", "<") if table.qualified in at_least else ("'row count'", "<>")
         checks.append(
-            f"SELECT {label} AS table_name, 'row count' AS check_name, count(*) AS actual, {data.rows} AS expected"
-            f"\n  FROM {only}{name} HAVING count(*) <> {data.rows}"
+            f"SELECT {label} AS table_name, {check} AS check_name, count(*) AS actual, {data.rows} AS expected"
+            f"\n  FROM {only}{name} HAVING count(*) {differs} {data.rows}"
         )
         if data.two_pass:
             filled = " OR ".join(f"{quote.ident(c)} IS NOT NULL" for c in data.two_pass)

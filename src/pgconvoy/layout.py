@@ -2,6 +2,8 @@
 
 This is the plain-data contract between the manifests (what the user wrote), rendering, data export
 and the runner. Group NN renders `NN-schema-NAME.sql` and `(NN+9)-data-NAME.sql`, as in the seed report.
+The rows of the platform's tables that project.yml `platform_data:` lists load first, as group 00
+`platform` (`09-data-platform.sql`), into tables the target's platform created: it has a data file only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pgconvoy.graph import FkGraph, forward_references, load_unit
 DataFormat = Literal["copy", "insert"]
 ForeignKeys = Literal["during", "after"]
 DATA_OFFSET = 9
+PLATFORM_GROUP = "platform"
+OnConflict = Literal["error", "skip-existing"]
 
 
 def run_order(name: str) -> tuple[int, str]:
@@ -51,10 +55,23 @@ class Layout:
     groups: tuple[Group, ...]  # ordered by number
     data_format: DataFormat = "copy"
     foreign_keys: ForeignKeys = "during"  # "after": every FK is added in post-data, once the rows are in
+    platform: tuple[Name, ...] = ()  # platform_data: the platform's tables whose rows load first, in FK order
+    on_conflict: OnConflict = "error"  # what a platform row whose key the target holds already does
     tables: tuple[Name, ...] = field(init=False, compare=False)  # every group's tables, in load order
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tables", tuple(t for g in self.groups for t in g.tables))
+
+    @property
+    def platform_group(self) -> Group | None:
+        """The group of platform_data's rows (data file `09-data-platform.sql`, nothing else), or None."""
+        return Group(0, PLATFORM_GROUP, self.platform) if self.platform else None
+
+    @property
+    def data_groups(self) -> tuple[Group, ...]:
+        """The groups that have a data file, in run order: the platform's rows first."""
+        platform = self.platform_group
+        return self.groups if platform is None else (platform, *self.groups)
 
     def group_of(self, table: Name) -> Group | None:
         return next((g for g in self.groups if table in g.tables), None)

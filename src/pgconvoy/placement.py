@@ -175,6 +175,15 @@ class _Placer:
         if entry.namespace in self.options.platform_schemas and entry.desc not in _FOLLOWERS | _PRIVILEGES \
                 and not (obj is not None and obj.attachment):
             return Dropped(entry, f"in platform schema {entry.namespace}: the platform creates it", harmless=True)
+        if entry.desc == "DEFAULT ACL" and entry.owner in self.options.platform_roles:
+            return Dropped(entry, f"default privileges of platform role {entry.owner}: the platform sets them",
+                           harmless=True)
+        if entry.desc in _PRIVILEGES and entry.namespace in self.options.platform_schemas \
+                and entry.owner in self.options.platform_roles:
+            # e.g. Supabase's grants on pgvector's functions in `extensions` to postgres WITH GRANT OPTION: the
+            # target's platform made them, and a non-superuser cannot grant them back to itself
+            return Dropped(entry, f"privileges on an object platform role {entry.owner} owns in platform schema "
+                           f"{entry.namespace}: the platform grants them", harmless=True)
         if entry.desc == "COMMENT" and entry.dependencies:
             parent_entry = self.archive.get(entry.dependencies[0])
             target = self.objects.get(parent_entry.catalog_id) if parent_entry is not None else None

@@ -112,6 +112,7 @@ class _Target:
             self._extensions(need)
             self._roles(need)
             self._created_roles(need)
+            self._platform_tables(need)
             self._locks(need)
         self._empty(need)
         return self.found
@@ -228,11 +229,38 @@ class _Target:
                     self._add("create_role_privilege", "error", role.name, f"{self.user} cannot create it as "
                               f"declared: it lacks {', '.join(lacking)}", f"create {role.name} as a superuser "
                               "first, or drop those attributes from roles:")
-            for parent in role.member_of:
-                if self._exists("pg_roles", "rolname", parent) and not self._admin(parent):
+            for parent in role.member_of:  # a membership the target has already is not granted again
+                if (self._exists("pg_roles", "rolname", parent) and not self._has_member(parent, role.name)
+                        and not self._admin(parent)):
                     self._add("grant_privilege", "error", f"{parent} -> {role.name}", f"{self.user} cannot grant "
                               f"membership in {parent}", f"GRANT {ident(parent)} TO {ident(self.user)} "
                               "WITH ADMIN OPTION, or grant it as a superuser")
+
+    def _platform_tables(self, need: Requirements) -> None:
+        """platform_data loads rows into the target platform's own tables: each must be there with the
+        columns the rows carry, and take INSERT (and UPDATE of its sequences) from the connecting role."""
+        for name, columns in need.platform_tables:
+            row = self._one("SELECT c.oid, pg_catalog.has_table_privilege(c.oid, 'INSERT') FROM pg_catalog.pg_class c "
+                            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
+                            (name.schema, name.name))
+            if row is None:
+                self._add("platform_table", "error", qualified(name), f"platform_data loads rows into {name}, "
+                          "which the target does not have", "create the target's platform first (a Supabase "
+                          "project has it), or leave the table out of platform_data")
+                continue
+            present = {r[0] for r in self.cur.execute(
+                b"SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = %s AND attnum > 0 "
+                b"AND NOT attisdropped", (row[0],)).fetchall()}
+            missing = [c for c in columns if c not in present]
+            if missing:
+                self._add("platform_columns", "error", qualified(name), f"the target's {name} has no column "
+                          f"{', '.join(missing)}: its platform is older than the source's",
+                          "upgrade the target's platform (auth / storage) to the source's version first")
+            if not row[1]:
+                self._add("platform_privilege", "error", qualified(name), f"{self.user} cannot INSERT into {name}",
+                          f"GRANT INSERT ON {qualified(name)} TO {ident(self.user)}, or run as the platform's "
+                          "admin role")
 
     def _locks(self, need: Requirements) -> None:
         row = self._one("SELECT pg_catalog.current_setting('max_locks_per_transaction')::int, "
@@ -279,6 +307,12 @@ class _Target:
 
     def _member(self, role: str, privilege: str = "MEMBER") -> bool:
         row = self._one("SELECT pg_catalog.pg_has_role(current_user, %s, %s)", (role, privilege))
+        return bool(row and row[0])
+
+    def _has_member(self, role: str, member: str) -> bool:
+        row = self._one("SELECT EXISTS (SELECT FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON "
+                        "g.oid = m.roleid JOIN pg_catalog.pg_roles u ON u.oid = m.member WHERE g.rolname = %s AND "
+                        "u.rolname = %s)", (role, member))
         return bool(row and row[0])
 
     def _admin(self, role: str) -> bool:

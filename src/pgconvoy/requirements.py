@@ -30,9 +30,9 @@ _RELATIONS = frozenset({"INDEX", "CONSTRAINT", "SEQUENCE", "VIEW", "MATERIALIZED
 
 
 def read(conn: psycopg.Connection[Any], cat: Catalog, layout: Layout, placement: Placement, *, owners: bool,
-         created_roles: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+         created_roles: Sequence[dict[str, Any]] = (), platform: Catalog | None = None) -> dict[str, Any]:
     """manifest.json `requires`; `conn` sees the compile's snapshot. `created_roles` are the
-    `CreatedRoleDoc`s of project.yml `roles:`."""
+    `CreatedRoleDoc`s of project.yml `roles:`; `platform` the tables of platform_data."""
     entries = list(placement.placed())
     created = sorted({p.entry.tag for p in entries if p.entry.desc == "SCHEMA"})
     extensions = sorted({p.entry.tag for p in entries if p.entry.desc == "EXTENSION"})
@@ -57,6 +57,9 @@ def read(conn: psycopg.Connection[Any], cat: Catalog, layout: Layout, placement:
         "extensions": [{"name": n, "version": v, "schema": s} for n, v, s in found],
         "roles": [roles[name] for name in sorted(roles)],
         "creates_roles": list(created_roles),
+        "platform_tables": [{"schema": t.schema, "table": t.name,
+                             "columns": [c.name for c in t.columns if c.generated is None]}
+                            for t in (platform.tables if platform is not None else ())],
         "tables": len(layout.tables),
         "locks": locks,
         "locks_file": busiest,

@@ -244,6 +244,23 @@ class RoleSpec(BaseModel):
         default_factory=list, description="roles it is granted membership in (platform roles allowed)")
 
 
+def _platform_tables(value: Any) -> Any:
+    # `platform_data: [auth.users, ...]` is short for `platform_data: {tables: [...]}`
+    return {"tables": value} if isinstance(value, list) else value
+
+
+class PlatformData(BaseModel):
+    """Rows of the platform's own tables (Supabase's auth.users, storage.buckets, ...) that the application
+    needs: copied data-only into the target's existing tables, before the application's rows."""
+
+    model_config = ConfigDict(extra="forbid")
+    tables: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="schema.table of the platform's tables, e.g. auth.users")
+    on_conflict: Literal["error", "skip-existing"] = Field(
+        "error", description="a row whose key the target already holds: error stops the run (nothing of the "
+        "file is kept); skip-existing keeps the target's row and loads the others")
+
+
 class Project(BaseModel):
     """`project.yml`."""
 
@@ -262,6 +279,10 @@ class Project(BaseModel):
         "roles of their own); keep: ALTER ... OWNER TO the source's owners")
     roles: list[Annotated[RoleSpec, BeforeValidator(_no_password, json_schema_input_type=RoleSpec)]] = Field(
         default_factory=list, description="the application's roles, created on the target when missing")
+    platform_data: Annotated[PlatformData, BeforeValidator(_platform_tables,
+                                                           json_schema_input_type=list[str] | PlatformData)] = Field(
+        default_factory=lambda: PlatformData(on_conflict="error"),
+        description="rows of the platform's tables to copy first, data-only")
     target: str = "target"
     check_defaults: CheckDefaults = Field(default_factory=lambda: CheckDefaults(),
                                           description="severity, warn_if, error_if of custom checks that set none")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pgconvoy.roles import reserved
 from pgconvoy.rules.context import Context
-from pgconvoy.rules.registry import rule
+from pgconvoy.rules.registry import declare, rule
 
 
 @rule("PC701", "reserved_role", "error", "a roles: entry that names a platform-reserved role",
@@ -19,3 +19,12 @@ def reserved_role(ctx: Context) -> None:
             ctx.emit("PC701", f"roles: {spec.name!r} is a role the platform reserves",
                      (ctx.project.file, ctx.project.lines.line("roles", i, "name")), subject=f"role {spec.name}",
                      hint="remove the entry; to make an application role one of its members, use member_of")
+
+
+declare("PC702", "platform_reference_not_listed", "warn",
+        "a platform_data table references a platform table that platform_data does not list",
+        "list the referenced table too, or make sure the target's platform holds its rows",
+        "project.yml `platform_data:` copies rows of the platform's own tables (auth.users, storage.buckets, "
+        "...) into the target's. A listed table whose foreign key points at a platform table that is not listed "
+        "loads only if the target already holds the referenced rows (or every key is NULL): otherwise the run "
+        "fails on that key. Reported by compile while it reads the listed tables.", reported_by="compile")

@@ -34,6 +34,7 @@ class Step:
     length: int | None = None
     sha256: str | None = None
     part: tuple[str, int | None, int | None, int, int] | None = None  # (by, lower, upper, index, of)
+    on_conflict: str | None = None  # a platform table's rows: error | skip-existing
 
     @property
     def unit(self) -> str:
@@ -51,6 +52,7 @@ class RunFile:
     stream: tuple[Step, ...] = ()
     sequences: tuple[Name, ...] | None = None  # the sequences file: whose positions it sets
     batches: tuple[tuple[str, int, Name | None], ...] = ()  # (kind, statements, table): see render.Batch
+    platform: bool = False  # rows into the platform's tables: one transaction, in file order
 
     def unit(self, step: Step) -> str:
         return f"{self.name}#{step.unit}"
@@ -94,6 +96,7 @@ class Requirements:
     tables: int
     locks: int  # relations the busiest file locks in its transaction
     locks_file: str | None
+    platform_tables: tuple[tuple[Name, tuple[str, ...]], ...] = ()  # platform_data: (table, columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,17 +140,19 @@ def _contract(doc: ManifestDoc) -> Contract:
                 tuple((Name(t.schema_, t.table), t.rows, t.second_pass_rows) for t in f.loads or ()),
                 tuple(Step(s.kind, Name(s.schema_, s.table), tuple(s.columns), tuple(s.nulls), tuple(s.key), s.only,
                            s.binary, s.rows, s.offset, s.length, s.sha256,
-                           (s.part.by, s.part.lower, s.part.upper, s.part.index, s.part.of) if s.part else None)
+                           (s.part.by, s.part.lower, s.part.upper, s.part.index, s.part.of) if s.part else None,
+                           s.on_conflict)
                       for s in f.stream or ()),
                 None if f.sequences is None else tuple(Name(q.schema_, q.name) for q in f.sequences),
                 tuple((b.kind, b.statements, Name(b.schema_, b.table) if b.schema_ is not None and b.table is not None
-                       else None) for b in f.batches or ()))
+                       else None) for b in f.batches or ()), f.platform)
         for f in doc.files if f.step in RUN_STEPS
     )
     validations = tuple(f.name for f in doc.files if f.step == "validate")
     creates = tuple(Name(o.schema_, o.table) for f in doc.files for o in f.objects or ()
                     if o.type == "TABLE" and o.schema_ is not None and o.table is not None)
-    loads = tuple(table for f in files for table, _, _ in f.loads)
+    # the platform's tables exist on the target and may hold rows of its own: on_conflict governs them
+    loads = tuple(table for f in files if not f.platform for table, _, _ in f.loads)
     return Contract(doc.compile_id, doc.source.server_version, files, validations, creates, loads,
                     doc.run.lock_timeout, doc.run.statement_timeout, doc.run.foreign_keys, doc.run.rows,
                     doc.run.encoding, _requirements(doc.requires))
@@ -161,4 +166,5 @@ def _requirements(doc: RequiresDoc | None) -> Requirements | None:
         tuple(Extension(e.name, e.version, e.schema_) for e in doc.extensions),
         tuple(Role(r.name, tuple(r.named_by), r.foreign_grantor) for r in doc.roles),
         tuple(CreatedRole(r.name, tuple(r.attributes), tuple(r.member_of)) for r in doc.creates_roles),
-        doc.tables, doc.locks, doc.locks_file)
+        doc.tables, doc.locks, doc.locks_file,
+        tuple((Name(t.schema_, t.table), tuple(t.columns)) for t in doc.platform_tables))

@@ -198,7 +198,8 @@ def load(cur: psycopg.Cursor[Any], step: Step, chunks: Iterable[Any], binary: bo
     options = sql.SQL(" (FORMAT binary)" if binary else "")
     columns = step.columns if step.kind == "rows" else step.key + step.columns
     into: sql.Composable = table
-    if step.kind == "second_pass":
+    skipping = step.kind == "rows" and step.on_conflict == "skip-existing"
+    if step.kind == "second_pass" or skipping:
         cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
             sql.Identifier(TEMP), sql.SQL(", ").join(map(sql.Identifier, columns)), table))
         into = sql.Identifier("pg_temp", TEMP)
@@ -211,6 +212,11 @@ def load(cur: psycopg.Cursor[Any], step: Step, chunks: Iterable[Any], binary: bo
             if report is not None:
                 report(len(chunk), 0)
     rows = max(cur.rowcount, 0)
+    if skipping:  # a platform table: the target's row stays where it holds the key already
+        listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+        cur.execute(sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ON CONFLICT DO NOTHING")
+                    .format(table, listed, listed, sql.Identifier("pg_temp", TEMP)))
+        cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("pg_temp", TEMP)))
     if step.kind == "second_pass":
         sets = sql.SQL(", ").join(sql.SQL("{} = s.{}").format(sql.Identifier(c), sql.Identifier(c))
                                   for c in step.columns)
@@ -277,7 +283,7 @@ class FileRows:
     @staticmethod
     def handles(file: RunFile, plan: Contract, workers: Workers) -> bool:
         rows = [s for s in file.stream if s.kind == "rows"]
-        return (plan.foreign_keys == "after" and workers.available and len(rows) > 1
+        return (plan.foreign_keys == "after" and workers.available and len(rows) > 1 and not file.platform
                 and all(s.offset is not None for s in file.stream))
 
     def parallel(self) -> bool:

@@ -28,7 +28,7 @@ def apply_file(conn: psycopg.Connection[Any], s: Loader, file: RunFile, done: di
         if file.sequences is not None:
             assert isinstance(s, Streamer)
             rows = _sequences(conn, s, file)
-        elif s.plan.foreign_keys == "during":
+        elif s.plan.foreign_keys == "during" or file.platform:  # the platform's keys are in place
             rows = _in_one_transaction(conn, s, file, report)
         else:
             rows = _step_by_step(conn, s, file, done, report)
@@ -39,7 +39,7 @@ def apply_file(conn: psycopg.Connection[Any], s: Loader, file: RunFile, done: di
         return FileResult(file.name, "failed", file.sha256, 0, _seconds(started), exc.message)
     if apply.after_commit is not None:
         apply.after_commit(file.name)
-    parallel = file.sequences is None and s.plan.foreign_keys == "after" and s.parallel()
+    parallel = file.sequences is None and s.plan.foreign_keys == "after" and s.parallel() and not file.platform
     tables = sum(1 for step in file.stream if step.kind == "rows")
     return FileResult(file.name, "done", file.sha256, rows, _seconds(started),
                       workers=max(1, min(s.workers.jobs, tables)) if parallel else 1)

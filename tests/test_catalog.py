@@ -179,6 +179,8 @@ def test_what_the_api_roles_reach_views_functions_and_extensions(new_db: Databas
         grant select, update on api.open to pc_api_member;
         grant insert on api.open to public;
         create table api.closed (id int primary key);
+        create table api.some_columns (id int primary key, secret text);
+        grant select (id) on api.some_columns to authenticated;
         create view api.v_definer as select id from api.open;
         grant select on api.v_definer to authenticated;
         create view api.v_invoker with (security_invoker = on) as select id from api.open;
@@ -201,6 +203,8 @@ def test_what_the_api_roles_reach_views_functions_and_extensions(new_db: Databas
     assert open_.api_privileges == (("anon", "SELECT"), ("anon", "INSERT"), ("anon", "UPDATE"),
                                     ("authenticated", "INSERT"))
     assert closed.api_privileges == ()
+    columns = cat.table(Name("api", "some_columns"))
+    assert columns is not None and columns.api_privileges == (("authenticated", "SELECT"),)  # some of its columns
     views = {v.name: v for v in cat.views}
     assert set(views) == {"v_definer", "v_invoker", "v_off"}  # no materialized view
     assert (views["v_definer"].security_invoker, views["v_definer"].api_roles_can_select) == (False, ("authenticated",))

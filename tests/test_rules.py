@@ -85,7 +85,9 @@ SPLINTER = {
     "PC402": "0001_unindexed_foreign_keys", "PC403": "0009_duplicate_index", "PC404": "0004_no_primary_key",
     "PC503": "0008_rls_enabled_no_policy", "PC504": "0006_multiple_permissive_policies",
     "PC505": "0003_auth_rls_initplan", "PC506": "0007_policy_exists_rls_disabled",
-    "PC507": "0024_permissive_rls_policy",
+    "PC507": "0024_permissive_rls_policy", "PC508": "0013_rls_disabled_in_public",
+    "PC509": "0010_security_definer_view", "PC510": "0011_function_search_path_mutable",
+    "PC511": "0014_extension_in_public",
 }
 
 
@@ -103,7 +105,8 @@ def test_the_lints_splinter_has_too_link_to_its_remediation_page() -> None:
 
 def test_every_rule_of_the_check_stage_is_a_check() -> None:
     codes = {r.code for r in at_stage("check")}
-    assert {"PC301", "PC401", "PC402", "PC404", "PC501", "PC506"} <= codes and "PC101" not in codes
+    assert {"PC301", "PC401", "PC402", "PC404", "PC501", "PC506", "PC508", "PC509", "PC510", "PC511"} <= codes
+    assert "PC101" not in codes
 
 
 @pytest.mark.parametrize(("code", "verdict", "case", "stage"), _cases())

@@ -123,7 +123,8 @@ class Table:
     estimated_rows: int | None = None  # reltuples; None when never analyzed
     rows: int | None = None  # exact count(*), when asked for
     # (role, privilege) for each API role (catalog.API_ROLES) that holds SELECT, INSERT, UPDATE or DELETE
-    # on the table, directly, through a role it is a member of or through PUBLIC
+    # on the table (the first three: or on some of its columns), directly, through a role it is a member
+    # of or through PUBLIC
     api_privileges: tuple[tuple[str, str], ...] = ()
 
     @property

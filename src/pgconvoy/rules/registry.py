@@ -113,4 +113,4 @@ def functions(stage: Literal["compile", "check"]) -> list[RuleFunction]:
 
 def _load() -> None:
     """Import the rule modules (they register themselves)."""
-    from pgconvoy.rules import counts, coverage, indexes, migration, order, roles, security  # noqa: F401
+    from pgconvoy.rules import api, counts, coverage, indexes, migration, order, roles, security  # noqa: F401

@@ -42,7 +42,7 @@ def rls_expectations(ctx: Context) -> None:
                              subject=f"{name}.{policy}")
 
 
-def _rls_where(ctx: Context, name: Name, policy: str | None = None) -> tuple[str, int]:
+def rls_where(ctx: Context, name: Name, policy: str | None = None) -> tuple[str, int]:
     """The rls entry of a table (or the line of one of its policies), else its table entry."""
     placement = ctx.placed.get(name)
     if placement is None:
@@ -66,7 +66,7 @@ def rls_enabled_no_policy(ctx: Context) -> None:
         table = ctx.table(name)
         if table.rls_enabled and not table.policies:
             ctx.emit("PC503", f"{name} has row level security enabled and no policy: only roles that bypass RLS "
-                     "see its rows", _rls_where(ctx, name), name,
+                     "see its rows", rls_where(ctx, name), name,
                      hint="add a policy; if only roles that bypass RLS should read it, turn the rule off in lints:")
 
 
@@ -90,7 +90,7 @@ def multiple_permissive_policies(ctx: Context) -> None:
                     overlaps.setdefault(applying, []).append(f"{role} {action}")
         for names, uses in overlaps.items():
             ctx.emit("PC504", f"{name} has {len(names)} permissive policies for {', '.join(uses)}: "
-                     f"{', '.join(repr(n) for n in names)}", _rls_where(ctx, name), name,
+                     f"{', '.join(repr(n) for n in names)}", rls_where(ctx, name), name,
                      hint="each one runs for every row: merge them into one policy with OR",
                      subject=f"{name}:{','.join(names)}")
 
@@ -156,7 +156,7 @@ def auth_rls_initplan(ctx: Context) -> None:
             calls = sorted({c for expr in (policy.using, policy.with_check) if expr for c in per_row_calls(expr)})
             if calls:
                 ctx.emit("PC505", f"policy {policy.name!r} on {name} calls {', '.join(calls)} for every row",
-                         _rls_where(ctx, name, policy.name), name,
+                         rls_where(ctx, name, policy.name), name,
                          hint=f"wrap it in a scalar subquery so it runs once: (select {calls[0]})",
                          subject=f"{name}.{policy.name}")
 
@@ -173,7 +173,7 @@ def policy_exists_rls_disabled(ctx: Context) -> None:
         if table.policies and not table.rls_enabled:
             names = ", ".join(repr(p.name) for p in sorted(table.policies, key=lambda p: p.name))
             ctx.emit("PC506", f"{name} has policies ({names}) but row level security is disabled",
-                     _rls_where(ctx, name), name, hint=f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
+                     rls_where(ctx, name), name, hint=f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "ALL")
@@ -194,5 +194,5 @@ def rls_policy_always_true(ctx: Context) -> None:
             if clauses:
                 ctx.emit("PC507", f"policy {policy.name!r} on {name} allows {policy.command} for "
                          f"{', '.join(policy.roles)} with {' and '.join(clauses)} (true)",
-                         _rls_where(ctx, name, policy.name), name, hint="restrict the condition or the roles",
+                         rls_where(ctx, name, policy.name), name, hint="restrict the condition or the roles",
                          subject=f"{name}.{policy.name}")

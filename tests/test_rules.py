@@ -103,6 +103,15 @@ def test_the_lints_splinter_has_too_link_to_its_remediation_page() -> None:
     assert f"| PC503 | [`rls_enabled_no_policy`]({base}0008_rls_enabled_no_policy) |" in markdown
 
 
+def test_a_finding_of_such_a_lint_shows_the_page(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    uri = new_db(sql="create table t (id int primary key); create extension pg_trgm with schema public;")
+    assert invoke("init", "--source", uri, "--dir", str(tmp_path)).exit_code == 0
+    result = invoke("compile", "--project-dir", str(tmp_path), "--source", uri)
+    assert "PC511" in result.output and "ALTER EXTENSION pg_trgm SET SCHEMA extensions" in result.output
+    assert "see: https://supabase.com/docs/guides/database/database-linter?lint=0014_extension_in_public" \
+        in result.output.replace("\n", "")
+
+
 def test_every_rule_of_the_check_stage_is_a_check() -> None:
     codes = {r.code for r in at_stage("check")}
     assert {"PC301", "PC401", "PC402", "PC404", "PC501", "PC506", "PC508", "PC509", "PC510", "PC511"} <= codes

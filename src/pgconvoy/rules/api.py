@@ -107,7 +107,7 @@ def function_search_path_mutable(ctx: Context) -> None:
         if function.search_path_set or not _linted_schema(ctx, function.schema):
             continue
         signature = _signature(function)
-        definer = (": it is SECURITY DEFINER, so an object a caller puts first runs with its owner's rights"
+        definer = ("; it is SECURITY DEFINER, so an object a caller puts first runs with its owner's rights"
                    if function.security_definer else "")
         ctx.emit("PC510", f"{function.kind} {signature} has no search_path of its own: the names in its body "
                  f"resolve through its caller's{definer}", _schema_where(ctx, function.schema),

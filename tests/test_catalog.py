@@ -154,6 +154,70 @@ def test_every_object_kind_is_read(new_db: DatabaseFactory) -> None:
     assert seqs["scratch_id_seq"].last_value is None  # never called
 
 
+# The API roles of a Supabase project, created once on the cluster (roles are cluster-wide; other
+# fixtures create them the same way).
+API_ROLES_SQL = """
+    do $$ begin
+      if not exists (select from pg_roles where rolname = 'anon') then
+        create role anon nologin;
+      end if;
+      if not exists (select from pg_roles where rolname = 'authenticated') then
+        create role authenticated nologin;
+      end if;
+    end $$;
+"""
+
+
+def test_what_the_api_roles_reach_views_functions_and_extensions(new_db: DatabaseFactory) -> None:
+    uri = new_db(sql=API_ROLES_SQL + """
+        create schema api;
+        grant usage on schema api to authenticated;
+        create schema private;
+        create role pc_api_member nologin;
+        grant pc_api_member to anon;
+        create table api.open (id int primary key);
+        grant select, update on api.open to pc_api_member;
+        grant insert on api.open to public;
+        create table api.closed (id int primary key);
+        create table api.some_columns (id int primary key, secret text);
+        grant select (id) on api.some_columns to authenticated;
+        create view api.v_definer as select id from api.open;
+        grant select on api.v_definer to authenticated;
+        create view api.v_invoker with (security_invoker = on) as select id from api.open;
+        create view api.v_off with (security_invoker = false) as select id from api.open;
+        create materialized view api.mv as select id from api.open;
+        create function api.plain(a int, "b b" text) returns int language sql as 'select 1';
+        create function api.fixed() returns int language sql security definer set search_path = '' as 'select 1';
+        create procedure api.proc() language sql as 'select 1';
+        create aggregate api.total(int) (sfunc = int4pl, stype = int);
+        create extension pg_trgm schema api;
+    """)
+    try:
+        cat = read(uri, schemas=("api", "private"))
+    finally:
+        run_sql(uri, "drop owned by pc_api_member; drop role pc_api_member")
+    assert [(s.name, s.exposed) for s in cat.schemas] == [("api", True), ("private", False)]
+    open_, closed = cat.table(Name("api", "open")), cat.table(Name("api", "closed"))
+    assert open_ is not None and closed is not None
+    # through a role anon is a member of, and through PUBLIC
+    assert open_.api_privileges == (("anon", "SELECT"), ("anon", "INSERT"), ("anon", "UPDATE"),
+                                    ("authenticated", "INSERT"))
+    assert closed.api_privileges == ()
+    columns = cat.table(Name("api", "some_columns"))
+    assert columns is not None and columns.api_privileges == (("authenticated", "SELECT"),)  # some of its columns
+    views = {v.name: v for v in cat.views}
+    assert set(views) == {"v_definer", "v_invoker", "v_off"}  # no materialized view
+    assert (views["v_definer"].security_invoker, views["v_definer"].api_roles_can_select) == (False, ("authenticated",))
+    assert views["v_invoker"].security_invoker and not views["v_off"].security_invoker
+    # pg_trgm's own functions are its members: left out
+    functions = {f.name: f for f in cat.functions}
+    assert set(functions) == {"plain", "fixed", "proc"}
+    assert functions["plain"].arguments == 'a integer, "b b" text' and not functions["plain"].search_path_set
+    assert functions["fixed"].security_definer and functions["fixed"].search_path_set
+    assert functions["proc"].kind == "procedure"
+    assert ("pg_trgm", "api", True) in {(e.name, e.schema, e.relocatable) for e in cat.extensions}
+
+
 def test_objects_to_account_for_say_which_need_an_archive_entry(new_db: DatabaseFactory) -> None:
     """The accounting's side of the source: what pg_dump must give an entry of its own, and what comes
     with its parent (an index behind a key, a row type, an inline CHECK, a view's rewrite rule)."""

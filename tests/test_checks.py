@@ -77,6 +77,10 @@ EXPECTED = {
     "multiple_permissive_policies": ["public.hotels"],
     "auth_rls_initplan": ["public.hotels", "public.rooms", "public.rooms"],
     "rls_policy_always_true": ["public.hotels"],
+    "rls_disabled_in_public": ["public.notes"],
+    "security_definer_view": ["public.hotel_names"],
+    "function_search_path_mutable": ["public.hotel_count()"],
+    "extension_in_public": ["pg_trgm"],
 }
 
 

@@ -217,6 +217,9 @@ def test_sarif_is_valid_with_the_registry_as_rules() -> None:
     pc301 = next(r for r in rules if r["id"] == "PC301")
     assert pc301["name"] == "row_count_out_of_tolerance"
     assert pc301["help"]["text"] == "update rows:, or widen the tolerance"
+    assert "helpUri" not in pc301  # no remediation page of its own
+    pc503 = next(r for r in rules if r["id"] == "PC503")
+    assert pc503["helpUri"] == "https://supabase.com/docs/guides/database/database-linter?lint=0008_rls_enabled_no_policy"
     results = doc["runs"][0]["results"]
     assert len(results) == len(report.issues(LOCATED))
     for result in results:

@@ -80,9 +80,42 @@ def test_pgconvoy_rules_lists_every_rule_as_json_and_text() -> None:
     assert all(r.code in text and r.name in text for r in all_rules())
 
 
+# The rules Supabase's linter (splinter) has too, and the lint whose remediation page each links to.
+SPLINTER = {
+    "PC402": "0001_unindexed_foreign_keys", "PC403": "0009_duplicate_index", "PC404": "0004_no_primary_key",
+    "PC503": "0008_rls_enabled_no_policy", "PC504": "0006_multiple_permissive_policies",
+    "PC505": "0003_auth_rls_initplan", "PC506": "0007_policy_exists_rls_disabled",
+    "PC507": "0024_permissive_rls_policy", "PC508": "0013_rls_disabled_in_public",
+    "PC509": "0010_security_definer_view", "PC510": "0011_function_search_path_mutable",
+    "PC511": "0014_extension_in_public",
+}
+
+
+def test_the_lints_splinter_has_too_link_to_its_remediation_page() -> None:
+    listed = {r["code"]: r for r in json.loads(invoke("rules", "--format", "json").stdout)["rules"]}
+    base = "https://supabase.com/docs/guides/database/database-linter?lint="
+    assert {code: r["link"] for code, r in listed.items() if r["link"]} == {
+        code: base + lint for code, lint in SPLINTER.items()}
+    assert listed["PC301"]["link"] is None
+    text = invoke("rules").stdout
+    assert all(f"{code} {listed[code]['name']}: {base}{lint}\n" in text for code, lint in SPLINTER.items())
+    markdown = invoke("rules", "--format", "markdown").stdout
+    assert f"| PC503 | [`rls_enabled_no_policy`]({base}0008_rls_enabled_no_policy) |" in markdown
+
+
+def test_a_finding_of_such_a_lint_shows_the_page(new_db: DatabaseFactory, tmp_path: Path) -> None:
+    uri = new_db(sql="create table t (id int primary key); create extension pg_trgm with schema public;")
+    assert invoke("init", "--source", uri, "--dir", str(tmp_path)).exit_code == 0
+    result = invoke("compile", "--project-dir", str(tmp_path), "--source", uri)
+    assert "PC511" in result.output and "ALTER EXTENSION pg_trgm SET SCHEMA extensions" in result.output
+    assert "see: https://supabase.com/docs/guides/database/database-linter?lint=0014_extension_in_public" \
+        in result.output.replace("\n", "")
+
+
 def test_every_rule_of_the_check_stage_is_a_check() -> None:
     codes = {r.code for r in at_stage("check")}
-    assert {"PC301", "PC401", "PC402", "PC404", "PC501", "PC506"} <= codes and "PC101" not in codes
+    assert {"PC301", "PC401", "PC402", "PC404", "PC501", "PC506", "PC508", "PC509", "PC510", "PC511"} <= codes
+    assert "PC101" not in codes
 
 
 @pytest.mark.parametrize(("code", "verdict", "case", "stage"), _cases())

@@ -569,7 +569,8 @@ def schema(directory: Path) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @user_errors
 def rules_(fmt: str) -> None:
-    """List every rule: code, name, default level, where it runs, what it finds and the fix.
+    """List every rule: code, name, default level, where it runs, what it finds and the fix, and the
+    remediation pages of the lints Supabase's linter has too.
 
     project.yml `lints:` sets a rule's level by code or name (error, warn, info, off), for compile and
     check alike."""
@@ -590,7 +591,14 @@ def rules_(fmt: str) -> None:
     table = Table("code", "name", "level", "runs at", "finds", "fix", box=None, show_edge=False)
     for r in all_rules():
         table.add_row(r.code, r.name, r.level, r.stage, escape(r.summary), escape(r.fix))
-    make_console().print(table)
+    console = make_console()
+    console.print(table)
+    linked = [r for r in all_rules() if r.link]
+    if linked:
+        # whole, one per line: a URL cut to the terminal's width is no link
+        console.print("\nHow to fix them, on the page of Supabase's linter:")
+        for r in linked:
+            console.print(f"  {r.code} {r.name}: {r.link}", soft_wrap=True, highlight=False, markup=False)
 
 
 if __name__ == "__main__":

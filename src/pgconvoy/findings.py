@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pgconvoy.reconcile import Finding
+from pgconvoy.rules import by_key
 
 _STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan"}
 
@@ -37,6 +38,8 @@ def print_findings(console: Console, findings: Sequence[Finding]) -> None:
         message = Text(f.message)
         if f.hint:
             message.append(f"\nhint: {f.hint}", style="dim")
+        if (rule := by_key(f.code)) is not None and rule.link:
+            message.append(f"\nsee: {rule.link}", style="dim")
         table.add_row(Text(f.severity, style=_STYLE.get(f.severity, "")), Text(f.code), Text(where), message)
     console.print(table)
     errors = sum(1 for f in findings if f.severity == "error")

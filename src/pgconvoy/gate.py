@@ -72,8 +72,9 @@ def rule_checks(loaded: LoadedProject, cat: Catalog, tables: frozenset[Name] | N
 
 
 def _outcome(findings: tuple[Finding, ...]) -> Callable[[psycopg.Connection[Any]], Outcome]:
-    rows = tuple({"object": f.table or "", "detail": f.message, "file": f.file, "line": f.line, "hint": f.hint}
-                 for f in findings)
+    # the table a finding is about, else the object (a view, a function, an extension)
+    rows = tuple({"object": f.table or f.subject or "", "detail": f.message, "file": f.file, "line": f.line,
+                  "hint": f.hint} for f in findings)
 
     def outcome(conn: psycopg.Connection[Any]) -> Outcome:
         if not findings:

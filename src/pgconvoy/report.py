@@ -353,15 +353,16 @@ def _rule_id(result: CheckResult) -> str:
 
 def to_sarif(results: Sequence[CheckResult], base: str = "") -> str:
     """SARIF 2.1.0: one run of the tool `pgconvoy`, whose rules are the registry's (code, name, what it
-    finds, the fix) and the kinds of the other checks; one result per issue (ruleId, level, message, the
-    file and line where known, a fingerprint as GitLab's)."""
+    finds, the fix, its remediation page as helpUri where it has one) and the kinds of the other checks;
+    one result per issue (ruleId, level, message, the file and line where known, a fingerprint as GitLab's)."""
     from pgconvoy import __version__
     from pgconvoy.rules import all_rules
 
     descriptors: list[dict[str, Any]] = [
         {"id": r.code, "name": r.name, "shortDescription": {"text": r.summary},
          "fullDescription": {"text": r.description or r.summary}, "help": {"text": r.fix},
-         "defaultConfiguration": {"level": _SARIF_LEVEL[r.level]}, "properties": {"stage": r.stage}}
+         "defaultConfiguration": {"level": _SARIF_LEVEL[r.level]}, "properties": {"stage": r.stage},
+         **({"helpUri": r.link} if r.link else {})}
         for r in all_rules()
     ]
     index = {d["id"]: i for i, d in enumerate(descriptors)}

@@ -37,8 +37,20 @@ create table public.secrets (id int primary key, value text);
 alter table public.secrets enable row level security;
 
 -- policy_exists_rls_disabled
+-- rls_disabled_in_public: and the API's role authenticated may read it.
 create table public.notes (id int primary key, body text);
 create policy notes_read on public.notes for select using (true);
+grant select on public.notes to authenticated;
+
+-- security_definer_view: anon reads the hotels with the view owner's rights.
+create view public.hotel_names as select id, name from public.hotels;
+grant select on public.hotel_names to anon;
+
+-- function_search_path_mutable
+create function public.hotel_count() returns bigint language sql stable as 'select count(*) from public.hotels';
+
+-- extension_in_public
+create extension if not exists pg_trgm with schema public;
 
 -- foreign_key and self_reference: orphans behind NOT VALID constraints, as a load with triggers off leaves them.
 create table public.bookings (id int primary key, hotel_id int, parent_id int);

@@ -20,17 +20,20 @@ from pgconvoy.catalog.model import (
     Catalog,
     Column,
     Constraint,
+    Extension,
     ForeignKey,
+    Function,
     Index,
     Name,
     Policy,
     Schema,
     Sequence,
     Table,
+    View,
 )
 from pgconvoy.errors import CatalogError
 
-__all__ = ["MANAGED_SCHEMAS", "Catalog", "Name", "Options", "Scope", "introspect", "read", "scope"]
+__all__ = ["API_ROLES", "MANAGED_SCHEMAS", "Catalog", "Name", "Options", "Scope", "introspect", "read", "scope"]
 
 # Schemas a platform (Supabase, and extensions it installs) creates and manages: a migration
 # references them but never recreates them.
@@ -40,6 +43,10 @@ MANAGED_SCHEMAS = frozenset({
     "pgmq_public", "pgbouncer", "_analytics", "pgtle", "topology", "tiger", "tiger_data", "repack",
     "pgconvoy",  # a run's own state on its target (runner/state.py)
 })
+
+# The roles a Supabase API (PostgREST, pg_graphql) runs its requests as: what they may use of a schema,
+# table or view is what the API exposes. A database without them exposes nothing this way.
+API_ROLES = ("anon", "authenticated")
 
 RowsMode = Literal["exact", "estimate", "none"]
 
@@ -123,7 +130,7 @@ def scope(conn: psycopg.Connection[Any], options: Options = Options()) -> Scope:
     with conn.transaction():
         conn.execute("SET LOCAL search_path = ''")
         server = reader.rows("server")[0]
-        all_schemas = reader.rows("schemas")
+        all_schemas = reader.rows("schemas", {"api_roles": list(API_ROLES)})
         selected = _select_schemas(all_schemas, options, server["database"])
         rows = reader.rows("table_names", {"schemas": list(selected)})
         large = reader.run("large_objects", b"SELECT EXISTS (SELECT FROM pg_catalog.pg_largeobject_metadata)")
@@ -137,19 +144,24 @@ def scope(conn: psycopg.Connection[Any], options: Options = Options()) -> Scope:
 
 def _read(reader: _Reader, options: Options) -> Catalog:
     server = reader.rows("server")[0]
-    all_schemas = reader.rows("schemas")
+    all_schemas = reader.rows("schemas", {"api_roles": list(API_ROLES)})
     selected = _select_schemas(all_schemas, options, server["database"])
-    params = {"schemas": list(selected)}
+    params = {"schemas": list(selected), "api_roles": list(API_ROLES)}
     tables = _tables(reader, params, options.rows, set(selected))
     return Catalog(
         server_version=server["server_version"],
         database=server["database"],
-        schemas=tuple(Schema(s["name"], managed=s["name"] in MANAGED_SCHEMAS) for s in all_schemas
-                      if s["name"] in selected),
+        schemas=tuple(Schema(s["name"], managed=s["name"] in MANAGED_SCHEMAS, exposed=s["exposed"])
+                      for s in all_schemas if s["name"] in selected),
         tables=tables,
         sequences=_sequences(reader, params),
         excluded_schemas=tuple(s["name"] for s in all_schemas if s["name"] not in selected),
         exact_rows=options.rows == "exact",
+        views=tuple(View(r["schema"], r["name"], r["owner"], r["security_invoker"], tuple(r["api_roles_can_select"]))
+                    for r in reader.rows("views", params)),
+        functions=tuple(Function(r["schema"], r["name"], r["arguments"], r["kind"], r["security_definer"],
+                                 r["search_path_set"]) for r in reader.rows("functions", params)),
+        extensions=tuple(Extension(r["name"], r["schema"], r["relocatable"]) for r in reader.rows("extensions")),
     )
 
 
@@ -197,8 +209,14 @@ def _tables(reader: _Reader, params: dict[str, Any], rows_mode: RowsMode, select
             partition_of=Name(r["parent_schema"], r["parent_name"]) if r["parent_name"] else None,
             estimated_rows=r["reltuples"] if r["reltuples"] >= 0 else None,
             rows=counts.get(oid),
+            api_privileges=tuple(_role_privilege(p) for p in r["api_privileges"]),
         ))
     return tuple(tables)
+
+
+def _role_privilege(text: str) -> tuple[str, str]:
+    role, _, privilege = text.rpartition(" ")
+    return role, privilege
 
 
 def _row_counts(reader: _Reader, tables: list[dict[str, Any]]) -> dict[int, int]:

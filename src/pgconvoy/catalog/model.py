@@ -122,6 +122,10 @@ class Table:
     partition_of: Name | None = None
     estimated_rows: int | None = None  # reltuples; None when never analyzed
     rows: int | None = None  # exact count(*), when asked for
+    # (role, privilege) for each API role (catalog.API_ROLES) that holds SELECT, INSERT, UPDATE or DELETE
+    # on the table (the first three: or on some of its columns), directly, through a role it is a member
+    # of or through PUBLIC
+    api_privileges: tuple[tuple[str, str], ...] = ()
 
     @property
     def qualified(self) -> Name:
@@ -150,9 +154,48 @@ class Sequence:
 
 
 @dataclass(frozen=True, slots=True)
+class View:
+    """A view (not a materialized one) and who of the API roles may read it."""
+
+    schema: str
+    name: str
+    owner: str
+    security_invoker: bool  # WITH (security_invoker = true), PostgreSQL 15+: it runs with the caller's rights
+    api_roles_can_select: tuple[str, ...] = ()  # the API roles with SELECT on it (directly, as members, PUBLIC)
+
+    @property
+    def qualified(self) -> Name:
+        return Name(self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function or procedure (aggregates and window functions aside: no SET clause applies to them)."""
+
+    schema: str
+    name: str
+    arguments: str  # pg_get_function_identity_arguments(): what ALTER FUNCTION name(...) takes
+    kind: str  # "function" | "procedure"
+    security_definer: bool
+    search_path_set: bool  # its proconfig sets search_path (SET search_path = ...)
+
+    @property
+    def qualified(self) -> Name:
+        return Name(self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    name: str
+    schema: str  # where its objects are
+    relocatable: bool = True  # ALTER EXTENSION ... SET SCHEMA can move it
+
+
+@dataclass(frozen=True, slots=True)
 class Schema:
     name: str
     managed: bool = False  # a platform-managed schema (Supabase's auth, storage, ...)
+    exposed: bool = False  # an API role (catalog.API_ROLES: anon, authenticated) has USAGE on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +209,9 @@ class Catalog:
     sequences: tuple[Sequence, ...] = ()
     excluded_schemas: tuple[str, ...] = ()  # schemas present in the database but not read
     exact_rows: bool = False
+    views: tuple[View, ...] = ()
+    functions: tuple[Function, ...] = ()
+    extensions: tuple[Extension, ...] = ()  # every extension of the database, whatever its schema
     _by_name: dict[Name, Table] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -173,6 +219,9 @@ class Catalog:
 
     def table(self, name: Name) -> Table | None:
         return self._by_name.get(name)
+
+    def schema(self, name: str) -> Schema | None:
+        return next((s for s in self.schemas if s.name == name), None)
 
     @property
     def foreign_keys(self) -> tuple[ForeignKey, ...]:

@@ -1,5 +1,5 @@
 """The rules: one registry (`registry`), what a rule sees (`context`), and one module per concern
-(coverage, order, counts, indexes, security, migration). `pgconvoy rules` lists them."""
+(coverage, order, counts, indexes, security, api, migration). `pgconvoy rules` lists them."""
 
 from __future__ import annotations
 

@@ -17,14 +17,16 @@ def as_json() -> dict[str, Any]:
 def _entry(rule: Rule) -> dict[str, Any]:
     return {"code": rule.code, "name": rule.name, "level": rule.level, "stage": rule.stage,
             "summary": rule.summary, "fix": rule.fix, "description": rule.description,
-            "reported_by": rule.reported_by or None}
+            "reported_by": rule.reported_by or None, "link": rule.link or None}
 
 
 def markdown() -> str:
-    """One row per rule: code, name, default level, where it runs, what it finds, the fix."""
+    """One row per rule: code, name (linked to its remediation page when it has one), default level, where
+    it runs, what it finds, the fix."""
     lines = ["| code | name | level | runs at | finds | fix |", "|---|---|---|---|---|---|"]
     for r in all_rules():
-        cells = [r.code, f"`{r.name}`", r.level, _stage(r), r.summary, r.fix]
+        name = f"[`{r.name}`]({r.link})" if r.link else f"`{r.name}`"
+        cells = [r.code, name, r.level, _stage(r), r.summary, r.fix]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -6,7 +6,7 @@ from pgconvoy.graph import load_unit
 from pgconvoy.quote import ident
 from pgconvoy.rules.context import Context, parse_written
 from pgconvoy.rules.order import fk_text
-from pgconvoy.rules.registry import rule
+from pgconvoy.rules.registry import rule, splinter
 
 
 @rule("PC401", "required_index_missing", "error", "an index the manifest requires is not there",
@@ -46,7 +46,8 @@ def _index_named(ctx: Context, written: str) -> bool:
 
 
 @rule("PC402", "unindexed_foreign_key", "warn", "a foreign key whose columns lead no index",
-      "CREATE INDEX ON the table (the key's columns first)", stage="both")
+      "CREATE INDEX ON the table (the key's columns first)", stage="both",
+      link=splinter("0001_unindexed_foreign_keys"))
 def unindexed_foreign_keys(ctx: Context) -> None:
     """A foreign key whose columns are not the leading columns (in any order) of a valid, whole b-tree
     index of its table: every delete or key update on the referenced table, and every join from it,
@@ -67,7 +68,7 @@ def unindexed_foreign_keys(ctx: Context) -> None:
 
 
 @rule("PC403", "duplicate_index", "warn", "indexes of one table identical apart from the name",
-      "drop all but one", stage="both")
+      "drop all but one", stage="both", link=splinter("0009_duplicate_index"))
 def duplicate_indexes(ctx: Context) -> None:
     """Two indexes of one table with the same definition apart from their name: each write maintains
     both, for nothing."""
@@ -92,7 +93,8 @@ def _shape(definition: str, name: str) -> str:
 
 
 @rule("PC404", "no_primary_key", "warn", "a table without a primary key",
-      "ALTER TABLE ... ADD PRIMARY KEY (an identity column, or the natural key)", stage="check")
+      "ALTER TABLE ... ADD PRIMARY KEY (an identity column, or the natural key)", stage="check",
+      link=splinter("0004_no_primary_key"))
 def no_primary_key(ctx: Context) -> None:
     """A table without a primary key: its rows cannot be addressed one by one, logical replication of its
     updates and deletes needs REPLICA IDENTITY FULL, and a second pass has nothing to match rows on."""

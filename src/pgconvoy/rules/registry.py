@@ -1,8 +1,8 @@
 """The one registry of rules: every rule, compile-time or check-time, declared once.
 
 A rule has a stable code and name (`lints:` in project.yml takes either, in every command), a default
-level, what it finds, how to fix it, where it runs, and a description (its function's docstring). Where
-it runs:
+level, what it finds, how to fix it, where it runs, a description (its function's docstring) and, for
+the lints Supabase's linter (splinter) also has, a link to its remediation page. Where it runs:
 - `compile`: on the source's catalog and the manifests, before anything is rendered;
 - `check`: on the target's catalog (`pgconvoy check` / `build`);
 - `both`: the same function on either catalog.
@@ -40,6 +40,7 @@ class Rule:
     description: str
     function: RuleFunction | None = None  # None: another step reports it (see `declare`)
     reported_by: str = ""
+    link: str = ""  # a page on how to fix it (splinter's remediation page for the lints it has too)
 
     def runs_at(self, stage: Literal["compile", "check"]) -> bool:
         return self.function is not None and self.stage in (stage, "both")
@@ -48,14 +49,24 @@ class Rule:
 _RULES: dict[str, Rule] = {}
 
 
+SPLINTER = "https://supabase.com/docs/guides/database/database-linter?lint="
+
+
+def splinter(lint: str) -> str:
+    """The remediation page of one of splinter's lints (`0013_rls_disabled_in_public`), as its lint says."""
+    return SPLINTER + lint
+
+
 def rule(code: str, name: str, level: Severity, summary: str, fix: str, *, stage: Stage = "compile",
-         also: tuple[tuple[str, str, Severity, str, str], ...] = ()) -> Callable[[RuleFunction], RuleFunction]:
+         also: tuple[tuple[str, str, Severity, str, str], ...] = (), link: str = ""
+         ) -> Callable[[RuleFunction], RuleFunction]:
     """Register the decorated function as rule `code`; `also` declares the other codes it emits (one
-    check that finds several kinds of problem), sharing its description and stage."""
+    check that finds several kinds of problem), sharing its description and stage (`link` is `code`'s)."""
 
     def register(function: RuleFunction) -> RuleFunction:
         description = inspect.getdoc(function) or ""
-        for c, n, lv, s, f in ((code, name, level, summary, fix), *also):
+        _add(Rule(code, name, level, summary, fix, stage, description, function, link=link))
+        for c, n, lv, s, f in also:
             _add(Rule(c, n, lv, s, f, stage, description, function))
         return function
 
@@ -63,9 +74,9 @@ def rule(code: str, name: str, level: Severity, summary: str, fix: str, *, stage
 
 
 def declare(code: str, name: str, level: Severity, summary: str, fix: str, description: str, *,
-            reported_by: str, stage: Stage = "compile") -> None:
+            reported_by: str, stage: Stage = "compile", link: str = "") -> None:
     """A rule that another step reports (`reported_by`), declared here to be documented and configurable."""
-    _add(Rule(code, name, level, summary, fix, stage, description, None, reported_by))
+    _add(Rule(code, name, level, summary, fix, stage, description, None, reported_by, link))
 
 
 def _add(new: Rule) -> None:
@@ -102,4 +113,4 @@ def functions(stage: Literal["compile", "check"]) -> list[RuleFunction]:
 
 def _load() -> None:
     """Import the rule modules (they register themselves)."""
-    from pgconvoy.rules import counts, coverage, indexes, migration, order, roles, security  # noqa: F401
+    from pgconvoy.rules import api, counts, coverage, indexes, migration, order, roles, security  # noqa: F401

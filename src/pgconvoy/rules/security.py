@@ -7,7 +7,7 @@ import re
 
 from pgconvoy.catalog.model import Name, Policy
 from pgconvoy.rules.context import Context
-from pgconvoy.rules.registry import rule
+from pgconvoy.rules.registry import rule, splinter
 
 
 @rule("PC501", "rls_mismatch", "error", "row-level security enabled / forced not as the manifest says",
@@ -42,7 +42,7 @@ def rls_expectations(ctx: Context) -> None:
                              subject=f"{name}.{policy}")
 
 
-def _rls_where(ctx: Context, name: Name, policy: str | None = None) -> tuple[str, int]:
+def rls_where(ctx: Context, name: Name, policy: str | None = None) -> tuple[str, int]:
     """The rls entry of a table (or the line of one of its policies), else its table entry."""
     placement = ctx.placed.get(name)
     if placement is None:
@@ -57,7 +57,8 @@ def _rls_where(ctx: Context, name: Name, policy: str | None = None) -> tuple[str
 
 
 @rule("PC503", "rls_enabled_no_policy", "warn", "row-level security enabled with no policy",
-      "add a policy, or turn the rule off in lints: if only roles that bypass RLS read the table", stage="both")
+      "add a policy, or turn the rule off in lints: if only roles that bypass RLS read the table", stage="both",
+      link=splinter("0008_rls_enabled_no_policy"))
 def rls_enabled_no_policy(ctx: Context) -> None:
     """Row-level security is enabled and no policy exists: only roles that bypass RLS see any row. On
     purpose sometimes (a table only service_role reads), often a forgotten policy."""
@@ -65,7 +66,7 @@ def rls_enabled_no_policy(ctx: Context) -> None:
         table = ctx.table(name)
         if table.rls_enabled and not table.policies:
             ctx.emit("PC503", f"{name} has row level security enabled and no policy: only roles that bypass RLS "
-                     "see its rows", _rls_where(ctx, name), name,
+                     "see its rows", rls_where(ctx, name), name,
                      hint="add a policy; if only roles that bypass RLS should read it, turn the rule off in lints:")
 
 
@@ -73,7 +74,8 @@ ACTIONS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
 @rule("PC504", "multiple_permissive_policies", "warn", "several permissive policies for one role and action",
-      "merge them into one policy with OR", stage="both")
+      "merge them into one policy with OR", stage="both",
+      link=splinter("0006_multiple_permissive_policies"))
 def multiple_permissive_policies(ctx: Context) -> None:
     """Several permissive policies apply to one role and action (ALL counts for every action, public for
     every role): PostgreSQL runs each for every row, and the table is as open as the widest."""
@@ -88,7 +90,7 @@ def multiple_permissive_policies(ctx: Context) -> None:
                     overlaps.setdefault(applying, []).append(f"{role} {action}")
         for names, uses in overlaps.items():
             ctx.emit("PC504", f"{name} has {len(names)} permissive policies for {', '.join(uses)}: "
-                     f"{', '.join(repr(n) for n in names)}", _rls_where(ctx, name), name,
+                     f"{', '.join(repr(n) for n in names)}", rls_where(ctx, name), name,
                      hint="each one runs for every row: merge them into one policy with OR",
                      subject=f"{name}:{','.join(names)}")
 
@@ -145,7 +147,7 @@ def _own_level(text: str, start: int) -> str:
 
 
 @rule("PC505", "auth_rls_initplan", "warn", "an auth function or current_setting() called per row in a policy",
-      "wrap the call: (select auth.uid())", stage="both")
+      "wrap the call: (select auth.uid())", stage="both", link=splinter("0003_auth_rls_initplan"))
 def auth_rls_initplan(ctx: Context) -> None:
     """A policy calls auth.uid() / auth.jwt() / auth.role() / current_setting() directly: PostgreSQL
     evaluates it for every row. Wrapped in a scalar subquery it runs once per statement (an initPlan)."""
@@ -154,14 +156,15 @@ def auth_rls_initplan(ctx: Context) -> None:
             calls = sorted({c for expr in (policy.using, policy.with_check) if expr for c in per_row_calls(expr)})
             if calls:
                 ctx.emit("PC505", f"policy {policy.name!r} on {name} calls {', '.join(calls)} for every row",
-                         _rls_where(ctx, name, policy.name), name,
+                         rls_where(ctx, name, policy.name), name,
                          hint=f"wrap it in a scalar subquery so it runs once: (select {calls[0]})",
                          subject=f"{name}.{policy.name}")
 
 
 
 @rule("PC506", "policy_exists_rls_disabled", "error", "policies on a table whose row-level security is off",
-      "ALTER TABLE ... ENABLE ROW LEVEL SECURITY (or drop the policies if they are obsolete)", stage="check")
+      "ALTER TABLE ... ENABLE ROW LEVEL SECURITY (or drop the policies if they are obsolete)", stage="check",
+      link=splinter("0007_policy_exists_rls_disabled"))
 def policy_exists_rls_disabled(ctx: Context) -> None:
     """A table has policies but row-level security is disabled: the policies protect nothing, and whoever
     wrote them believes the table is protected."""
@@ -170,14 +173,15 @@ def policy_exists_rls_disabled(ctx: Context) -> None:
         if table.policies and not table.rls_enabled:
             names = ", ".join(repr(p.name) for p in sorted(table.policies, key=lambda p: p.name))
             ctx.emit("PC506", f"{name} has policies ({names}) but row level security is disabled",
-                     _rls_where(ctx, name), name, hint=f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
+                     rls_where(ctx, name), name, hint=f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "ALL")
 
 
 @rule("PC507", "rls_policy_always_true", "warn", "a permissive write policy whose condition is true",
-      "restrict the condition (the row's owner or tenant), or the policy's roles", stage="check")
+      "restrict the condition (the row's owner or tenant), or the policy's roles", stage="check",
+      link=splinter("0024_permissive_rls_policy"))
 def rls_policy_always_true(ctx: Context) -> None:
     """A permissive policy for INSERT, UPDATE, DELETE or ALL whose USING or WITH CHECK is `true`: every
     role it names may write every row."""
@@ -190,5 +194,5 @@ def rls_policy_always_true(ctx: Context) -> None:
             if clauses:
                 ctx.emit("PC507", f"policy {policy.name!r} on {name} allows {policy.command} for "
                          f"{', '.join(policy.roles)} with {' and '.join(clauses)} (true)",
-                         _rls_where(ctx, name, policy.name), name, hint="restrict the condition or the roles",
+                         rls_where(ctx, name, policy.name), name, hint="restrict the condition or the roles",
                          subject=f"{name}.{policy.name}")

@@ -1725,6 +1725,20 @@ alter table public.integration_configs enable row level security;
 alter table public.policies enable row level security;
 alter table public.job_logs enable row level security;  -- no policy: only service_role (bypassrls) sees rows
 alter table hotels.accommodation_units enable row level security;
+-- Reference data and the sync bookkeeping: every table the API roles are granted gets row level
+-- security, so that authenticated's blanket grant below lets it read (and write) only what a policy allows.
+alter table public.muva_content enable row level security;
+alter table public.sire_countries enable row level security;
+alter table public.sire_cities enable row level security;
+alter table public.sire_document_types enable row level security;
+alter table public.sire_content enable row level security;
+alter table public.sire_field_mappings enable row level security;
+alter table public.calendar_sync_logs enable row level security;
+alter table public.calendar_event_conflicts enable row level security;
+alter table public.airbnb_motopress_comparison enable row level security;
+alter table hotels.policies enable row level security;
+alter table hotels.tenant_knowledge_embeddings enable row level security;
+alter table hotels.tenant_muva_content enable row level security;
 
 create policy "Public can view active tenants" on public.tenant_registry
   for select to anon, authenticated
@@ -1887,6 +1901,59 @@ create policy "Members can view legacy units" on hotels.accommodation_units
   using (tenant_id in (select utp.tenant_id from public.user_tenant_permissions as utp
                        where utp.user_id = (select auth.uid())));
 
+-- Reference data: anyone reads it, nobody writes it through the API.
+create policy "Anyone can read tourism content" on public.muva_content
+  for select to anon, authenticated
+  using (true);
+
+create policy "Anyone can read countries" on public.sire_countries
+  for select to anon, authenticated
+  using (true);
+
+create policy "Anyone can read cities" on public.sire_cities
+  for select to anon, authenticated
+  using (true);
+
+create policy "Anyone can read document types" on public.sire_document_types
+  for select to anon, authenticated
+  using (true);
+
+create policy "Members can read compliance content" on public.sire_content
+  for select to authenticated
+  using (true);
+
+create policy "Members can read field mappings" on public.sire_field_mappings
+  for select to authenticated
+  using (true);
+
+-- Sync bookkeeping: visible with the feed or event it belongs to (their own policies decide which).
+create policy "Staff view feed sync logs" on public.calendar_sync_logs
+  for select to authenticated
+  using (feed_id in (select f.id from public.ics_feed_configurations as f));
+
+create policy "Staff view event conflicts" on public.calendar_event_conflicts
+  for select to authenticated
+  using (event_id in (select ce.id from public.calendar_events as ce));
+
+create policy "Staff view feed comparisons" on public.airbnb_motopress_comparison
+  for select to authenticated
+  using (ics_feed_id in (select f.id from public.ics_feed_configurations as f));
+
+create policy "Members can view their policies" on hotels.policies
+  for select to authenticated
+  using (tenant_id in (select utp.tenant_id from public.user_tenant_permissions as utp
+                       where utp.user_id = (select auth.uid())));
+
+create policy "Members can view their knowledge" on hotels.tenant_knowledge_embeddings
+  for select to authenticated
+  using (tenant_id in (select utp.tenant_id from public.user_tenant_permissions as utp
+                       where utp.user_id = (select auth.uid())));
+
+create policy "Members can view their tourism content" on hotels.tenant_muva_content
+  for select to authenticated
+  using (tenant_id in (select utp.tenant_id from public.user_tenant_permissions as utp
+                       where utp.user_id = (select auth.uid())));
+
 -- -----------------------------------------------------------------------------------------------------
 -- Grants, Supabase style
 -- -----------------------------------------------------------------------------------------------------
@@ -1897,6 +1964,8 @@ grant select on public.tenant_registry, public.accommodation_units_public, publi
   to anon;
 grant insert on public.prospective_sessions to anon;
 grant select, insert, update, delete on all tables in schema public to authenticated;
+-- The developers' code search index: only service_role (bypassrls) reads it, not the API's users.
+revoke all on public.code_embeddings from authenticated;
 grant all on all tables in schema public to service_role;
 grant usage, select on all sequences in schema public to authenticated, service_role;
 grant execute on function public.set_updated_at() to service_role;
